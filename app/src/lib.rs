@@ -1,0 +1,102 @@
+//! Manna's pages, components and server functions.
+//!
+//! Server-only code (SQL, sessions) sits behind the `ssr` feature; the same crate is
+//! compiled to wasm with `hydrate` for the browser.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+#[cfg(feature = "ssr")]
+pub mod data;
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod identity;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{A, Route, Router, Routes},
+};
+
+use pages::{dashboard::DashboardPage, not_found::NotFound, placeholder::Section};
+
+/// The HTML document around the app, rendered on the server only.
+///
+/// `options.output_name` carries the content hash of the site assets (set by the
+/// server at start), so `/pkg/<name>.css|js|wasm` can be cached forever.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href=css/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The navigation, in the order the sidebar shows it.
+const NAV: [(&str, &str); 8] = [
+    ("/", "Dashboard"),
+    ("/accounts", "Accounts"),
+    ("/transactions", "Transactions"),
+    ("/budgets", "Budgets"),
+    ("/reports", "Reports"),
+    ("/connections", "Connections"),
+    ("/import", "Import"),
+    ("/settings", "Settings"),
+];
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| if page.is_empty() { "Manna".to_string() } else { format!("{page} · Manna") }/>
+        <Router>
+            <div class="layout">
+                <a class="skip-link" href="#main">"Skip to content"</a>
+                <nav class="sidebar" aria-label="Main">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true">"◆"</span>
+                        " Manna"
+                    </a>
+                    <ul>
+                        {NAV
+                            .iter()
+                            .map(|(href, label)| {
+                                view! {
+                                    <li>
+                                        <A href=*href exact=true>{*label}</A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+                <main id="main" class="content">
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=DashboardPage/>
+                        <Route path=StaticSegment("accounts") view=|| view! { <Section title="Accounts" issue=4/> }/>
+                        <Route path=StaticSegment("transactions") view=|| view! { <Section title="Transactions" issue=4/> }/>
+                        <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
+                        <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
+                        <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>
+                        <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
+                        <Route path=StaticSegment("settings") view=|| view! { <Section title="Settings" issue=3/> }/>
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,254 @@
+//! The command line: `manna [COMMAND]`. Every command exits 0 on success and 1 with a
+//! one-line `error:` on failure (2 for bad usage, from clap).
+
+use crate::config::Config;
+use crate::db::{self, Database};
+use crate::{maintenance, seed, startup};
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+
+#[derive(Debug, Parser)]
+#[command(name = "manna", version, about = "Manna: self-hosted money management", long_about = None)]
+#[command(
+    after_help = "Environment: DATABASE_URL (unset: embedded Postgres in the data dir), MANNA_ADDR (default 127.0.0.1:3000), MANNA_DATA_DIR (default ./.manna), MANNA_SECRET_KEY (default: generated into the data dir)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app (the default command)
+    Serve,
+    /// Create the database (and the embedded cluster if used) and apply migrations
+    InitDb,
+    /// Apply pending migrations
+    Migrate,
+    /// Load deterministic demo data
+    SeedDb {
+        /// Number of users (the first is demo@manna.local)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        users: u32,
+        /// Total number of transactions across all users
+        #[arg(long, default_value_t = 5_000)]
+        transactions: u64,
+        /// Random seed: the same seed gives the same data
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Delete previously seeded users (…@manna.local) first
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Prepare a development database: init, migrate, and optionally seed demo data
+    SetupDev {
+        /// Seed demo data if there is none yet
+        #[arg(long)]
+        include_data: bool,
+        /// Transactions to seed with --include-data
+        #[arg(long, default_value_t = 5_000)]
+        transactions: u64,
+    },
+    /// Check the database is reachable, migrated and has its extensions (exit 1 if not)
+    HealthCheck,
+    /// Create missing or invalid indexes, concurrently (idempotent)
+    CreateIndexes,
+    /// EXPLAIN ANALYZE the hot queries: plan, index used, time
+    AnalyzePerformance,
+    /// VACUUM ANALYZE every table and report bloat
+    OptimizeDb,
+    /// Print the connection URL of the embedded database (for psql)
+    DbUrl,
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let config = Config::from_env()?;
+    let progress = std::io::stderr().is_terminal();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::InitDb => {
+            with_pool(&config, |pool| async move {
+                let applied = db::migrate(&pool).await?;
+                println!("database ready ({applied} migrations applied)");
+                Ok(())
+            })
+            .await
+        }
+        Command::Migrate => {
+            with_pool(&config, |pool| async move {
+                let applied = db::migrate(&pool).await?;
+                println!("{applied} migrations applied; schema is current");
+                Ok(())
+            })
+            .await
+        }
+        Command::SeedDb {
+            users,
+            transactions,
+            seed: s,
+            reset,
+        } => {
+            with_pool(&config, |pool| async move {
+                db::migrate(&pool).await?;
+                let opts = seed::SeedOptions {
+                    users,
+                    transactions,
+                    seed: s,
+                    reset,
+                    progress,
+                };
+                let report = seed::seed(&pool, &opts).await?;
+                print_seed(&report);
+                Ok(())
+            })
+            .await
+        }
+        Command::SetupDev {
+            include_data,
+            transactions,
+        } => {
+            with_pool(&config, |pool| async move {
+                let applied = db::migrate(&pool).await?;
+                println!("schema is current ({applied} migrations applied)");
+                if include_data {
+                    if seed::demo_user_exists(&pool).await? {
+                        println!("demo data already present ({})", seed::DEMO_EMAIL);
+                    } else {
+                        let opts = seed::SeedOptions {
+                            users: 1,
+                            transactions,
+                            seed: 42,
+                            reset: false,
+                            progress,
+                        };
+                        let report = seed::seed(&pool, &opts).await?;
+                        print_seed(&report);
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        Command::HealthCheck => {
+            with_pool(&config, |pool| async move {
+                let health = db::health(&pool).await?;
+                println!("database: reachable (PostgreSQL {})", health.server_version);
+                if health.pending_migrations.is_empty() {
+                    println!("migrations: current");
+                } else {
+                    println!(
+                        "migrations: {} pending ({:?}); run `manna migrate`",
+                        health.pending_migrations.len(),
+                        health.pending_migrations
+                    );
+                }
+                if health.missing_extensions.is_empty() {
+                    println!("extensions: present ({})", db::REQUIRED_EXTENSIONS.join(", "));
+                } else {
+                    println!("extensions: missing {:?}", health.missing_extensions);
+                }
+                if !health.is_ok() {
+                    bail!("the database is reachable but not ready");
+                }
+                Ok(())
+            })
+            .await
+        }
+        Command::CreateIndexes => {
+            with_pool(&config, |pool| async move {
+                let (created, rebuilt) = maintenance::create_indexes(&pool, progress).await?;
+                println!("indexes: {created} created, {rebuilt} rebuilt, the rest already valid");
+                Ok(())
+            })
+            .await
+        }
+        Command::AnalyzePerformance => {
+            with_pool(&config, |pool| async move {
+                print!("{}", maintenance::analyze_performance(&pool).await?);
+                Ok(())
+            })
+            .await
+        }
+        Command::OptimizeDb => {
+            with_pool(&config, |pool| async move {
+                print!("{}", maintenance::optimize(&pool, progress).await?);
+                Ok(())
+            })
+            .await
+        }
+        Command::DbUrl => {
+            if config.database_url.is_some() {
+                bail!("DATABASE_URL is set: Manna uses that server, not the embedded one");
+            }
+            let database = Database::open(&config).await?;
+            if let Some(pg) = &database.embedded {
+                println!("{}", pg.url(crate::embedded_pg::DATABASE));
+            }
+            // Keep the cluster up for the caller only if another manna supervises it.
+            database.shutdown()
+        }
+    }
+}
+
+fn print_seed(r: &seed::SeedReport) {
+    println!(
+        "seeded {} users, {} accounts, {} transactions ({} ML predictions) in {:.1} s; sign in as {} / {}",
+        r.users,
+        r.accounts,
+        r.transactions,
+        r.predictions,
+        r.seconds,
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD
+    );
+}
+
+/// Opens the database, runs `f` with a pool, and always shuts the embedded cluster
+/// down afterwards (when this process started it).
+async fn with_pool<F, Fut>(config: &Config, f: F) -> Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let database = Database::open(config).await?;
+    let result = match database.pool().await {
+        Ok(pool) => {
+            let r = f(pool.clone()).await;
+            pool.close().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    let stopped = database.shutdown();
+    result.and(stopped)
+}
+
+async fn serve(config: &Config) -> Result<()> {
+    // Check the port first: failing after starting Postgres would be slow and confusing.
+    let probe = std::net::TcpListener::bind(config.addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    drop(probe);
+    crate::config::secret_key(&config.data_dir).or_else(|e| {
+        if config.database_url.is_some() {
+            Ok(crate::config::Secret::new([0; 32]))
+        } else {
+            Err(e)
+        }
+    })?;
+    let database = Database::open(config).await?;
+    let result = async {
+        let pool = database.pool().await?;
+        let applied = db::migrate(&pool).await?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        let state = startup::AppState::new(pool.clone(), config.addr);
+        let served = startup::serve(state, config.addr).await;
+        pool.close().await;
+        served
+    }
+    .await;
+    let stopped = database.shutdown();
+    result.and(stopped)
+}

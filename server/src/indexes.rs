@@ -1,0 +1,97 @@
+//! The index list, read from the migration that creates the indexes, so
+//! `create-indexes`, the bulk loader and the migration can never disagree.
+
+const INDEX_MIGRATION: &str = include_str!("../../migrations/20250101000002_indexes.sql");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: String,
+    pub table: String,
+    /// The `CREATE [UNIQUE] INDEX IF NOT EXISTS …` statement, without the `;`.
+    pub sql: String,
+    /// The comment above it: the query it serves.
+    pub purpose: String,
+}
+
+impl IndexDef {
+    /// The same statement, built without blocking writes.
+    pub fn concurrent_sql(&self) -> String {
+        self.sql
+            .replacen(" INDEX IF NOT EXISTS", " INDEX CONCURRENTLY IF NOT EXISTS", 1)
+    }
+}
+
+pub fn definitions() -> Vec<IndexDef> {
+    parse(INDEX_MIGRATION)
+}
+
+fn parse(text: &str) -> Vec<IndexDef> {
+    let mut defs = Vec::new();
+    let mut comments: Vec<String> = Vec::new();
+    let mut statement = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if statement.is_empty() {
+            if let Some(c) = trimmed.strip_prefix("--") {
+                let c = c.trim();
+                if !c.chars().all(|ch| ch == '-') && !c.ends_with("---") {
+                    comments.push(c.to_string());
+                }
+                continue;
+            }
+            if trimmed.is_empty() {
+                continue;
+            }
+        }
+        statement.push_str(line);
+        statement.push('\n');
+        if trimmed.ends_with(';') {
+            let sql = statement.trim().trim_end_matches(';').to_string();
+            statement.clear();
+            if let Some(def) = parse_statement(&sql, &comments) {
+                defs.push(def);
+            }
+            comments.clear();
+        }
+    }
+    defs
+}
+
+fn parse_statement(sql: &str, comments: &[String]) -> Option<IndexDef> {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let at = words.iter().position(|w| w.eq_ignore_ascii_case("EXISTS"))?;
+    let name = words.get(at + 1)?.to_string();
+    let on = words.iter().position(|w| w.eq_ignore_ascii_case("ON"))?;
+    let table = words.get(on + 1)?.to_string();
+    Some(IndexDef {
+        name,
+        table,
+        sql: sql.to_string(),
+        purpose: comments.join(" "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migration_parses_into_named_indexes() {
+        let defs = definitions();
+        assert!(defs.len() >= 40, "only {} indexes", defs.len());
+        let names: std::collections::HashSet<_> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names.len(), defs.len(), "duplicate index names");
+        for d in &defs {
+            assert!(d.sql.starts_with("CREATE "), "{}", d.sql);
+            assert!(
+                !d.purpose.is_empty(),
+                "index {} has no comment naming its query",
+                d.name
+            );
+            assert!(d.concurrent_sql().contains("CONCURRENTLY IF NOT EXISTS"));
+        }
+        let t = defs.iter().find(|d| d.name == "transactions_user_date_idx").unwrap();
+        assert_eq!(t.table, "transactions");
+        assert!(t.sql.contains("INCLUDE"));
+    }
+}

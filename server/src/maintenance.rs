@@ -1,0 +1,249 @@
+//! Database upkeep commands: create-indexes, analyze-performance, optimize-db.
+
+use crate::indexes;
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Creates every index of the index migration that is missing, and rebuilds any left
+/// INVALID by an interrupted concurrent build. CONCURRENTLY: writers are not blocked.
+pub async fn create_indexes(pool: &PgPool, progress: bool) -> Result<(usize, usize)> {
+    let defs = indexes::definitions();
+    let bar = if progress {
+        ProgressBar::new(defs.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (mut created, mut rebuilt) = (0, 0);
+    for def in &defs {
+        bar.set_message(def.name.clone());
+        let state: Option<bool> = sqlx::query_scalar(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace",
+        )
+        .bind(&def.name)
+        .fetch_optional(pool)
+        .await?;
+        match state {
+            Some(true) => {}
+            Some(false) => {
+                sqlx::raw_sql(&format!("DROP INDEX CONCURRENTLY IF EXISTS {}", def.name))
+                    .execute(pool)
+                    .await?;
+                sqlx::raw_sql(&def.concurrent_sql())
+                    .execute(pool)
+                    .await
+                    .with_context(|| format!("creating {}", def.name))?;
+                rebuilt += 1;
+            }
+            None => {
+                sqlx::raw_sql(&def.concurrent_sql())
+                    .execute(pool)
+                    .await
+                    .with_context(|| format!("creating {}", def.name))?;
+                created += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok((created, rebuilt))
+}
+
+/// A hot query, as the app runs it, with parameters for the demo user.
+struct HotQuery {
+    name: &'static str,
+    sql: String,
+}
+
+pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
+    let user: Option<Uuid> = sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN transactions t ON t.user_id = u.id
+         GROUP BY u.id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(user) = user else {
+        return Ok("No transactions yet: run `manna seed-db` first, then analyze.\n".to_string());
+    };
+    let account: Uuid = sqlx::query_scalar(
+        "SELECT account_id FROM transactions WHERE user_id = $1 GROUP BY account_id ORDER BY count(*) DESC LIMIT 1",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await?;
+    let middle: (chrono::NaiveDate, Uuid) = sqlx::query_as(
+        "SELECT date, id FROM transactions WHERE user_id = $1 ORDER BY date DESC, id DESC OFFSET 500 LIMIT 1",
+    )
+    .bind(user)
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or((chrono::Utc::now().date_naive(), Uuid::max()));
+
+    let q = |s: &str| {
+        s.replace("$user", &format!("'{user}'"))
+            .replace("$account", &format!("'{account}'"))
+    };
+    let queries = [
+        HotQuery {
+            name: "dashboard_accounts",
+            sql: app::data::accounts::DASHBOARD_ACCOUNTS_SQL.replace("$1", &format!("'{user}'")),
+        },
+        HotQuery {
+            name: "recent_transactions (dashboard)",
+            sql: app::data::transactions::RECENT_SQL
+                .replace("$1", &format!("'{user}'"))
+                .replace("$2", "10"),
+        },
+        HotQuery {
+            name: "transactions_page (keyset, page 11)",
+            sql: q(&format!(
+                "SELECT id, date, amount, account_id, category_id FROM transactions
+                 WHERE user_id = $user AND (date, id) < ('{}', '{}') ORDER BY date DESC, id DESC LIMIT 50",
+                middle.0, middle.1
+            )),
+        },
+        HotQuery {
+            name: "account_transactions",
+            sql: q(
+                "SELECT id, date, amount FROM transactions WHERE account_id = $account ORDER BY date DESC, id DESC LIMIT 50",
+            ),
+        },
+        HotQuery {
+            name: "transactions_search",
+            sql: q(
+                "SELECT id, date, amount FROM transactions WHERE user_id = $user AND search_text LIKE '%blue bottle%'
+                    ORDER BY date DESC, id DESC LIMIT 50",
+            ),
+        },
+        HotQuery {
+            name: "spending_by_category (this month)",
+            sql: q("SELECT category_id, sum(amount) FROM transactions
+                    WHERE user_id = $user AND date >= date_trunc('month', now())::date AND amount < 0
+                    GROUP BY category_id"),
+        },
+        HotQuery {
+            name: "tax_summary (deductible this year)",
+            sql: q("SELECT category_id, sum(amount) FROM transactions
+                    WHERE user_id = $user AND tax_deductible AND tax_year = extract(year FROM now())::int
+                    GROUP BY category_id"),
+        },
+        HotQuery {
+            name: "review_queue (uncategorized)",
+            sql: q(
+                "SELECT id, date, amount FROM transactions WHERE user_id = $user AND category_id IS NULL
+                    ORDER BY date DESC LIMIT 50",
+            ),
+        },
+    ];
+
+    let mut out = String::new();
+    for hq in &queries {
+        let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", hq.sql);
+        let plan: Value = sqlx::query_scalar(&explain)
+            .fetch_one(pool)
+            .await
+            .with_context(|| format!("explaining {}", hq.name))?;
+        let root = &plan[0];
+        let mut indexes = Vec::new();
+        let mut tree = String::new();
+        walk(&root["Plan"], 0, &mut tree, &mut indexes);
+        indexes.dedup();
+        out.push_str(&format!(
+            "== {}\n   execution {:.3} ms, planning {:.3} ms; index used: {}\n{}\n",
+            hq.name,
+            root["Execution Time"].as_f64().unwrap_or(0.0),
+            root["Planning Time"].as_f64().unwrap_or(0.0),
+            if indexes.is_empty() {
+                "none (sequential scan)".to_string()
+            } else {
+                indexes.join(", ")
+            },
+            tree
+        ));
+    }
+    Ok(out)
+}
+
+fn walk(node: &Value, depth: usize, out: &mut String, indexes: &mut Vec<String>) {
+    let kind = node["Node Type"].as_str().unwrap_or("?");
+    let mut line = format!("   {}{kind}", "  ".repeat(depth));
+    if let Some(rel) = node["Relation Name"].as_str() {
+        line.push_str(&format!(" on {rel}"));
+    }
+    if let Some(idx) = node["Index Name"].as_str() {
+        line.push_str(&format!(" using {idx}"));
+        indexes.push(idx.to_string());
+    }
+    line.push_str(&format!(
+        "  (rows={} time={:.3} ms)",
+        node["Actual Rows"].as_u64().unwrap_or(0),
+        node["Actual Total Time"].as_f64().unwrap_or(0.0)
+    ));
+    out.push_str(&line);
+    out.push('\n');
+    if let Some(children) = node["Plans"].as_array() {
+        for child in children {
+            walk(child, depth + 1, out, indexes);
+        }
+    }
+}
+
+/// VACUUM ANALYZE every table, then report sizes and dead rows (bloat).
+pub async fn optimize(pool: &PgPool, progress: bool) -> Result<String> {
+    let tables: Vec<String> = sqlx::query_scalar("SELECT relname::text FROM pg_stat_user_tables ORDER BY relname")
+        .fetch_all(pool)
+        .await?;
+    let bar = if progress {
+        ProgressBar::new(tables.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    for t in &tables {
+        bar.set_message(t.clone());
+        sqlx::raw_sql(&format!("VACUUM (ANALYZE) \"{}\"", t.replace('"', "")))
+            .execute(pool)
+            .await?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT relname::text, n_live_tup, n_dead_tup, pg_table_size(relid), pg_indexes_size(relid)
+         FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = format!(
+        "{:<24} {:>12} {:>10} {:>8} {:>12} {:>12}\n",
+        "table", "live rows", "dead rows", "bloat", "table", "indexes"
+    );
+    for (name, live, dead, table, idx) in rows {
+        let bloat = if live + dead > 0 {
+            dead as f64 * 100.0 / (live + dead) as f64
+        } else {
+            0.0
+        };
+        out.push_str(&format!(
+            "{name:<24} {live:>12} {dead:>10} {bloat:>7.1}% {:>12} {:>12}\n",
+            human_bytes(table),
+            human_bytes(idx)
+        ));
+    }
+    Ok(out)
+}
+
+fn human_bytes(n: i64) -> String {
+    let n = n as f64;
+    if n >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} GiB", n / (1024.0 * 1024.0 * 1024.0))
+    } else if n >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} KiB", n / 1024.0)
+    }
+}

@@ -1,0 +1,133 @@
+//! The HTTP server: router, state, graceful shutdown.
+
+use crate::assets::{Assets, PKG_DIR};
+use crate::db;
+use anyhow::{Context, Result};
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub assets: Arc<Assets>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, addr: SocketAddr) -> Self {
+        let assets = Arc::new(Assets::load());
+        if !assets.has_front() {
+            tracing::warn!(
+                "no front-end assets in this build: pages render but do not hydrate (build with cargo leptos)"
+            );
+        }
+        let leptos_options = LeptosOptions::builder()
+            .output_name(assets.hashed_output_name())
+            .site_pkg_dir(PKG_DIR)
+            .site_root("target/site")
+            .site_addr(addr)
+            .build();
+        AppState {
+            leptos_options,
+            pool,
+            assets,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let pool = state.pool.clone();
+    let context = move || provide_context(pool.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(fallback)
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Ready when the database answers within two seconds.
+async fn readyz(State(pool): State<PgPool>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), db::ping(&pool)).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e:#}")).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database did not answer in time").into_response(),
+    }
+}
+
+/// Static files first; anything else is the app's own 404 page.
+async fn fallback(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let path = req.uri().path().trim_start_matches('/').to_string();
+    if let Some(resp) = state.assets.serve(&path, req.headers()).await {
+        return resp;
+    }
+    let pool = state.pool.clone();
+    let options = state.leptos_options.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(pool.clone()),
+        move || shell(options.clone()),
+    );
+    handler(req).await.into_response()
+}
+
+/// Binds the address (with a clear error if it is taken) and serves until SIGINT/SIGTERM.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!("Manna is listening on http://{local}");
+    println!("Manna is running at http://{local}  (Ctrl-C to stop)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    Ok(())
+}
+
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}

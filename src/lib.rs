@@ -1,0 +1,12 @@
+//! Manna's domain: pure logic with no I/O and no framework.
+//!
+//! Compiled for the server and for the browser (wasm), so anything the page needs to
+//! format or validate lives here once.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod ledger;
+pub mod money;
+
+pub use accounts::{AccountKind, BalanceSummary};
+pub use money::{Currency, MoneyError, format_money, parse_amount};
