@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The largest magnitude a `NUMERIC(15,2)` column holds: 13 integer digits.
-pub const MAX_ABS_AMOUNT: Decimal = Decimal::from_parts(u32::MAX, 0x2540B, 0, false, 2);
+pub const MAX_ABS_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_7FFF, 0x0003_8D7E, 0, false, 2);
 
 /// An ISO 4217 currency code (three ASCII upper-case letters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

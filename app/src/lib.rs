@@ -61,6 +61,14 @@ const NAV: [(&str, &str); 8] = [
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Marks the page once the browser has taken it over: journeys wait on it, and the
+    // CSS may use it. Effects never run on the server.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Title formatter=|page: String| if page.is_empty() { "Manna".to_string() } else { format!("{page} · Manna") }/>
         <Router>
@@ -85,6 +93,7 @@ pub fn App() -> impl IntoView {
                     </ul>
                 </nav>
                 <main id="main" class="content">
+                    <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=DashboardPage/>
                         <Route path=StaticSegment("accounts") view=|| view! { <Section title="Accounts" issue=4/> }/>
@@ -95,8 +104,23 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
                         <Route path=StaticSegment("settings") view=|| view! { <Section title="Settings" issue=3/> }/>
                     </Routes>
+                    </ErrorBoundary>
                 </main>
             </div>
         </Router>
+    }
+}
+
+/// What a page shows when a component inside it fails: the reasons, not a blank page.
+#[component]
+fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <section class="error-panel" role="alert">
+            <h1>"Something went wrong on this page"</h1>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+            </ul>
+            <a class="button" href="/">"Back to the dashboard"</a>
+        </section>
     }
 }

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::sync::{Arc, OnceLock};
 
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../target/site"]
+#[folder = "../target/site"]
 #[allow_missing = true]
 struct Site;
 

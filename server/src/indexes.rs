@@ -29,10 +29,16 @@ fn parse(text: &str) -> Vec<IndexDef> {
     let mut defs = Vec::new();
     let mut comments: Vec<String> = Vec::new();
     let mut statement = String::new();
+    // A comment serves every statement below it until the next comment.
+    let mut after_statement = false;
     for line in text.lines() {
         let trimmed = line.trim();
         if statement.is_empty() {
             if let Some(c) = trimmed.strip_prefix("--") {
+                if after_statement {
+                    comments.clear();
+                    after_statement = false;
+                }
                 let c = c.trim();
                 if !c.chars().all(|ch| ch == '-') && !c.ends_with("---") {
                     comments.push(c.to_string());
@@ -51,7 +57,7 @@ fn parse(text: &str) -> Vec<IndexDef> {
             if let Some(def) = parse_statement(&sql, &comments) {
                 defs.push(def);
             }
-            comments.clear();
+            after_statement = true;
         }
     }
     defs

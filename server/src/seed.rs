@@ -129,6 +129,11 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
     bar.finish_and_clear();
 
     if !dropped.is_empty() {
+        // Indexes cannot be built over pending deferred checks: run them now.
+        sqlx::raw_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            .execute(&mut *tx)
+            .await
+            .context("checking the loaded data")?;
         if opts.progress {
             eprintln!("rebuilding {} transaction indexes…", dropped.len());
         }

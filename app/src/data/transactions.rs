@@ -14,6 +14,7 @@ pub struct RecentRow {
     pub currency: String,
     pub description: String,
     pub pending: bool,
+    pub is_business: bool,
     pub account_name: String,
     pub category_name: Option<String>,
 }
@@ -22,9 +23,9 @@ pub struct RecentRow {
 /// the rows shown are joined. Split children are shown through their parent.
 pub const RECENT_SQL: &str = "
     SELECT t.id, t.date, t.amount, t.currency::text AS currency,
-           coalesce(t.merchant_name, t.name) AS description, t.pending,
+           coalesce(t.merchant_name, t.name) AS description, t.pending, t.is_business,
            a.name AS account_name, c.name AS category_name
-    FROM (SELECT id, date, amount, currency, merchant_name, name, pending, account_id, category_id
+    FROM (SELECT id, date, amount, currency, merchant_name, name, pending, is_business, account_id, category_id
           FROM transactions
           WHERE user_id = $1 AND parent_transaction_id IS NULL
           ORDER BY date DESC, id DESC

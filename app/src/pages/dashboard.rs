@@ -33,6 +33,7 @@ pub struct RecentTransaction {
     pub amount: Decimal,
     pub currency: Currency,
     pub pending: bool,
+    pub is_business: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +84,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             amount: r.amount,
             currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
             pending: r.pending,
+            is_business: r.is_business,
         })
         .collect();
     Ok(Dashboard {
@@ -103,10 +105,14 @@ enum Scope {
 
 impl Scope {
     fn admits(self, account: &AccountView) -> bool {
+        self.admits_business(account.is_business)
+    }
+
+    fn admits_business(self, is_business: bool) -> bool {
         match self {
             Scope::All => true,
-            Scope::Personal => !account.is_business,
-            Scope::Business => account.is_business,
+            Scope::Personal => !is_business,
+            Scope::Business => is_business,
         }
     }
 
@@ -160,7 +166,7 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
     let (scope, set_scope) = signal(Scope::All);
     let currency = data.currency;
     let accounts = StoredValue::new(data.accounts);
-    let recent = data.recent;
+    let recent = StoredValue::new(data.recent);
     let greeting = if data.display_name.is_empty() {
         "Your money today".to_string()
     } else {
@@ -249,7 +255,12 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
                 .into_any()
         }}
 
-        <RecentTransactions rows=recent/>
+        {move || {
+            let s = scope.get();
+            let rows: Vec<RecentTransaction> =
+                recent.with_value(|all| all.iter().filter(|t| s.admits_business(t.is_business)).cloned().collect());
+            view! { <RecentTransactions rows/> }
+        }}
     }
 }
 

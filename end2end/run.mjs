@@ -1,0 +1,58 @@
+// Runs the browser journeys against the release binary, the way it is deployed: the
+// binary is copied alone into an empty folder (so it must carry its own site assets
+// and migrations), starts its own embedded Postgres there, seeds demo data, and serves
+// on a free port. Stops it with SIGTERM afterwards and checks it shut down cleanly.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, copyFileSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(join(tmpdir(), 'manna-e2e-'));
+chmodSync(work, 0o755);
+const bin = join(work, 'manna');
+copyFileSync(join(root, 'target/release/manna'), bin);
+chmodSync(bin, 0o755);
+
+const port = await new Promise((resolve) => {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+const env = { ...process.env, MANNA_DATA_DIR: join(work, 'data'), MANNA_ADDR: `127.0.0.1:${port}`, MANNA_LOG: 'warn' };
+delete env.DATABASE_URL;
+delete env.MANNA_SECRET_KEY;
+
+execFileSync(bin, ['setup-dev', '--include-data', '--transactions', '3000'], { env, cwd: work, stdio: 'inherit' });
+const server = spawn(bin, ['serve'], { env, cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+
+let failed = false;
+try {
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('the server did not become ready in 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const dbUrl = execFileSync(bin, ['db-url'], { env, cwd: work }).toString().trim();
+  const tests = readdirSync(join(root, 'end2end/tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join(root, 'end2end/tests', f));
+  execFileSync(process.execPath, ['--test', '--test-concurrency=1', ...tests], {
+    env: { ...env, BASE_URL: base, DB_URL: dbUrl, SCREENSHOT_DIR: join(root, 'end2end/screenshots') },
+    stdio: 'inherit',
+  });
+} catch (e) {
+  failed = true;
+  console.error(`end2end: ${e.message}`);
+} finally {
+  server.kill('SIGTERM');
+  const { code, signal } = await exited;
+  if (code !== 0) { console.error(`end2end: manna exited with ${code ?? signal} after SIGTERM`); failed = true; }
+  if (existsSync(join(work, 'data/pg/data/postmaster.pid'))) {
+    console.error('end2end: the embedded Postgres was not stopped on shutdown'); failed = true;
+  }
+  if (!failed) rmSync(work, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,38 @@
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+
+export const BASE_URL = process.env.BASE_URL;
+
+/// Debian's Chromium with the flags this machine needs (see shared/TOOLCHAIN.md).
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/// A page that records console errors and uncaught exceptions: a hydration mismatch
+/// shows up there first, so every journey fails on them.
+export async function openPage(browser) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()} @ ${msg.location().url}`); });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  return { page, problems };
+}
+
+/// Runs SQL against the app's database (psql), returning rows of tab-separated text.
+export function sql(query) {
+  return execFileSync('psql', [process.env.DB_URL, '-XAtF', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query])
+    .toString().trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+}
+
+/// Formats like manna_core::format_money for USD.
+export function usd(amount) {
+  const cents = Math.round(Number(amount) * 100);
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  const whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${sign}$${whole}.${String(abs % 100).padStart(2, '0')}`;
+}

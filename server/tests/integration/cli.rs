@@ -1,0 +1,108 @@
+use crate::harness::{empty_db, test_db};
+use std::process::{Command, Output};
+
+fn manna(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_manna"));
+    cmd.args(args).env_remove("DATABASE_URL").env("MANNA_LOG", "error");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run manna")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// One clear line, no panic, no backtrace.
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let o = manna(&["--help"], &[]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    for cmd in [
+        "serve",
+        "init-db",
+        "migrate",
+        "seed-db",
+        "setup-dev",
+        "health-check",
+        "create-indexes",
+        "analyze-performance",
+        "optimize-db",
+    ] {
+        assert!(text.contains(cmd), "{cmd} listed");
+        let o = manna(&[cmd, "--help"], &[]);
+        assert!(o.status.success(), "{cmd} --help");
+    }
+}
+
+#[test]
+fn unknown_flags_are_usage_errors() {
+    let o = manna(&["--frobnicate"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unexpected argument"));
+    let o = manna(&["seed-db", "--users", "zero"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_unusable_data_dir_is_a_clear_error() {
+    let file = std::env::temp_dir().join(format!("manna-not-a-dir-{}", std::process::id()));
+    std::fs::write(&file, b"x").unwrap();
+    let dir = file.join("data");
+    let o = manna(&["health-check"], &[("MANNA_DATA_DIR", dir.to_str().unwrap())]);
+    assert_one_line_error(&o, "data dir");
+    std::fs::remove_file(file).ok();
+}
+
+#[test]
+fn a_refused_connection_is_a_clear_error_without_the_password() {
+    let o = manna(
+        &["health-check"],
+        &[("DATABASE_URL", "postgres://someone:s3cret-pw@127.0.0.1:1/manna")],
+    );
+    assert_one_line_error(&o, "cannot connect to the database");
+    assert!(!stderr(&o).contains("s3cret-pw"));
+    let o = manna(&["migrate"], &[("DATABASE_URL", "not a url")]);
+    assert_one_line_error(&o, "DATABASE_URL");
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = manna(
+        &["serve"],
+        &[("MANNA_ADDR", &addr), ("DATABASE_URL", "postgres://x@127.0.0.1:1/x")],
+    );
+    assert_one_line_error(&o, "cannot listen on");
+    let o = manna(&["serve"], &[("MANNA_ADDR", "not-an-address")]);
+    assert_one_line_error(&o, "MANNA_ADDR");
+}
+
+#[tokio::test]
+async fn health_check_passes_on_a_migrated_database_and_fails_on_an_empty_one() {
+    let db = test_db().await;
+    let o = manna(&["health-check"], &[("DATABASE_URL", &db.url())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("migrations: current"));
+
+    let empty = empty_db().await;
+    let o = manna(&["health-check"], &[("DATABASE_URL", &empty.url())]);
+    assert_one_line_error(&o, "not ready");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("pending"));
+    let o = manna(&["migrate"], &[("DATABASE_URL", &empty.url())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = manna(&["health-check"], &[("DATABASE_URL", &empty.url())]);
+    assert!(o.status.success());
+}

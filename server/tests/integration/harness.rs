@@ -1,0 +1,171 @@
+//! Test harness: one local Postgres cluster for the whole run (under target/tmp, or
+//! MANNA_TEST_PG_DIR), and a fresh database per test cloned from a migrated template.
+
+use manna_server::db::MIGRATOR;
+use manna_server::embedded_pg::EmbeddedPostgres;
+use manna_server::startup::{AppState, router};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+pub fn cluster() -> &'static EmbeddedPostgres {
+    CLUSTER.get_or_init(|| {
+        let dir = std::env::var_os("MANNA_TEST_PG_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-pg"));
+        manna_server::config::prepare_data_dir(&dir).expect("test data dir");
+        EmbeddedPostgres::start(&dir).expect("start the test Postgres cluster")
+    })
+}
+
+async fn admin() -> PgConnection {
+    PgConnection::connect_with(&cluster().connect_options("postgres"))
+        .await
+        .expect("connect to the test cluster")
+}
+
+/// The migrated template; named after the migrations so a schema change makes a new one.
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let checksum: u64 = MIGRATOR
+                .iter()
+                .flat_map(|m| m.checksum.iter().copied())
+                .fold(1469598103934665603u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(1099511628211)
+                });
+            let name = format!("tmpl_{checksum:016x}");
+            let mut conn = admin().await;
+            sqlx::query("SELECT pg_advisory_lock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            // Databases of earlier runs.
+            let old: Vec<String> =
+                sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 't\\_%'")
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            for db in old {
+                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            if !exists {
+                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(cluster().connect_options(&name))
+                    .await
+                    .unwrap();
+                MIGRATOR
+                    .run(&pool)
+                    .await
+                    .expect("migrations apply to an empty database");
+                pool.close().await;
+            }
+            sqlx::query("SELECT pg_advisory_unlock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            name
+        })
+        .await
+        .clone()
+}
+
+pub struct TestDb {
+    pub name: String,
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    /// A `DATABASE_URL` for this database (for the CLI tests).
+    pub fn url(&self) -> String {
+        cluster().url(&self.name)
+    }
+}
+
+/// A fresh, migrated database for one test.
+pub async fn test_db() -> TestDb {
+    let template = template().await;
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    let mut conn = admin().await;
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(cluster().connect_options(&name))
+        .await
+        .unwrap();
+    TestDb { name, pool }
+}
+
+/// An empty database with no migrations applied.
+pub async fn empty_db() -> TestDb {
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    let mut conn = admin().await;
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(cluster().connect_options(&name))
+        .await
+        .unwrap();
+    TestDb { name, pool }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+/// The real router on a free port.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(pool, addr);
+    tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { addr, client }
+}
+
+/// Seeds `transactions` rows over `users` users with the real seeder.
+pub async fn seed(pool: &PgPool, users: u32, transactions: u64) -> manna_server::seed::SeedReport {
+    let opts = manna_server::seed::SeedOptions {
+        users,
+        transactions,
+        seed: 7,
+        reset: false,
+        progress: false,
+    };
+    manna_server::seed::seed(pool, &opts).await.expect("seed")
+}

@@ -1,0 +1,125 @@
+use crate::harness::{seed, spawn_app, test_db};
+use manna_core::{AccountKind, BalanceSummary, Currency, format_money};
+use rust_decimal::Decimal;
+use sqlx::postgres::PgPoolOptions;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn health_endpoints() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_and_pages_fail_fast_when_the_database_is_down() {
+    // Nothing listens on port 1: every connection is refused.
+    let pool = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy("postgres://manna@127.0.0.1:1/manna")
+        .unwrap();
+    let app = spawn_app(pool).await;
+    let started = Instant::now();
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("not reachable"), "the page explains the outage");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+async fn demo_net_worth(pool: &sqlx::PgPool) -> String {
+    let rows: Vec<(String, Decimal)> = sqlx::query_as(
+        "SELECT a.account_type::text, a.current_balance FROM accounts a JOIN users u ON u.id = a.user_id
+         WHERE u.email = 'demo@manna.local' AND a.is_active",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let summary = BalanceSummary::from_balances(rows.iter().map(|(k, b)| (AccountKind::parse(k).unwrap(), *b)));
+    format_money(summary.net_worth(), Currency::USD)
+}
+
+#[tokio::test]
+async fn the_dashboard_is_rendered_on_the_server_with_the_users_balances() {
+    let db = test_db().await;
+    seed(&db.pool, 2, 2_000).await;
+    let app = spawn_app(db.pool.clone()).await;
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&demo_net_worth(&db.pool).await), "net worth in the HTML");
+    assert!(html.contains("Everyday Checking"));
+    assert!(html.contains("Recent transactions"));
+    assert!(html.contains("<nav"), "the app shell");
+    // Isolation: no account of the other seeded user appears.
+    let others: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM accounts a JOIN users u ON u.id = a.user_id WHERE u.email <> 'demo@manna.local'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(!others.is_empty());
+    for id in others {
+        assert!(!html.contains(&id.to_string()), "account {id} of another user leaked");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_server_function_answers_json_for_the_current_user_only() {
+    let db = test_db().await;
+    seed(&db.pool, 2, 500).await;
+    let app = spawn_app(db.pool.clone()).await;
+    let r = app
+        .client
+        .post(app.url("/api/dashboard"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let json: serde_json::Value = r.json().await.unwrap();
+    let ids: Vec<String> = json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = sqlx::query_scalar(
+        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id WHERE u.email = 'demo@manna.local' AND a.is_active",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut got = ids.clone();
+    got.sort();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(got, want);
+    // Money crosses the wire as exact decimal strings, never floats.
+    assert!(json["accounts"][0]["current_balance"].is_string());
+}
+
+#[tokio::test]
+async fn with_no_user_the_dashboard_explains_what_to_do() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("manna setup-dev --include-data"));
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_404_page() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let r = app.client.get(app.url("/definitely/not/here")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("This page does not exist"));
+    let r = app.client.get(app.url("/pkg/manna-0000.wasm")).send().await.unwrap();
+    assert_eq!(r.status(), 404, "a stale asset hash is not served");
+}

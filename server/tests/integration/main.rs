@@ -1,0 +1,8 @@
+//! Integration tests: real Postgres (a project-local cluster), real HTTP, the real binary.
+//! One test binary, so the server links once.
+
+mod cli;
+mod harness;
+mod http;
+mod schema;
+mod seed;
