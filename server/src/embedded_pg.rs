@@ -254,17 +254,17 @@ pub fn find_bin_dir() -> Result<PathBuf> {
                 versions.push((v, entry.path().join("bin")));
             }
         }
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         candidates.extend(versions.into_iter().map(|(_, p)| p));
     }
     if let Some(path) = std::env::var_os("PATH") {
         // PATH entries often hold symlinks to a version dir; resolve them so initdb and
         // postgres come from the same installation.
         for dir in std::env::split_paths(&path) {
-            if let Ok(real) = std::fs::canonicalize(dir.join("initdb")) {
-                if let Some(parent) = real.parent() {
-                    candidates.insert(0, parent.to_path_buf());
-                }
+            if let Ok(real) = std::fs::canonicalize(dir.join("initdb"))
+                && let Some(parent) = real.parent()
+            {
+                candidates.insert(0, parent.to_path_buf());
             }
         }
     }
@@ -275,14 +275,13 @@ pub fn find_bin_dir() -> Result<PathBuf> {
 }
 
 fn last_line(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stderr
-        .lines()
-        .chain(stdout.lines())
-        .filter(|l| !l.trim().is_empty())
-        .next_back()
-        .unwrap_or("no output")
-        .trim()
-        .to_string()
+    let last = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .map(|l| l.trim().to_string())
+    };
+    last(&out.stderr)
+        .or_else(|| last(&out.stdout))
+        .unwrap_or_else(|| "no output".to_string())
 }
