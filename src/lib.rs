@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod identity;
 pub mod ledger;
 pub mod money;
 

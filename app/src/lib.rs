@@ -5,11 +5,10 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
-#[cfg(feature = "ssr")]
-pub mod identity;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -19,7 +18,13 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
 };
 
-use pages::{dashboard::DashboardPage, not_found::NotFound, placeholder::Section};
+use auth::{SignOut, whoami};
+use pages::{
+    auth::{LoginPage, SignupPage},
+    dashboard::DashboardPage,
+    not_found::NotFound,
+    placeholder::Section,
+};
 
 /// The HTML document around the app, rendered on the server only.
 ///
@@ -91,11 +96,14 @@ pub fn App() -> impl IntoView {
                             })
                             .collect_view()}
                     </ul>
+                    <UserMenu/>
                 </nav>
                 <main id="main" class="content">
                     <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=DashboardPage/>
+                        <Route path=StaticSegment("login") view=LoginPage/>
+                        <Route path=StaticSegment("signup") view=SignupPage/>
                         <Route path=StaticSegment("accounts") view=|| view! { <Section title="Accounts" issue=4/> }/>
                         <Route path=StaticSegment("transactions") view=|| view! { <Section title="Transactions" issue=4/> }/>
                         <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
@@ -122,5 +130,38 @@ fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
             </ul>
             <a class="button" href="/">"Back to the dashboard"</a>
         </section>
+    }
+}
+
+/// Who is signed in, and the way out; or the way in.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let location = leptos_router::hooks::use_location();
+    // Asked again after every navigation, so signing in or out shows at once.
+    let me = Resource::new(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| whoami(),
+    );
+    view! {
+        <div class="user-menu">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(user)) => {
+                            let name = if user.display_name.is_empty() { user.email.clone() } else { user.display_name.clone() };
+                            view! {
+                                <p class="signed-in" title=user.email>{name}</p>
+                                <ActionForm action=sign_out>
+                                    <button type="submit" class="link-button">"Sign out"</button>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        _ => view! { <a href="/login">"Sign in"</a> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }

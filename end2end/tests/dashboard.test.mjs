@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, openPage, sql, usd, BASE_URL } from './helpers.mjs';
+import { launch, openPage, signIn, sql, usd, BASE_URL } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -20,9 +20,10 @@ function netWorth(scope) {
 
 test('the dashboard shows the seeded balances, hydrates, and filters by scope', async () => {
   const { page, problems } = await openPage(browser);
+  await signIn(page);
+  // Server-rendered: the figures are in the HTML before any wasm runs.
   const response = await page.goto(BASE_URL + '/');
   assert.equal(response.status(), 200);
-  // Server-rendered: the figures are in the HTML before any wasm runs.
   const html = await response.text();
   assert.match(html, new RegExp(netWorth('all').replace(/[$.]/g, '\\$&')));
 

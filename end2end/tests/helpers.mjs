@@ -36,3 +36,15 @@ export function usd(amount) {
   const whole = Math.floor(abs / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${sign}$${whole}.${String(abs % 100).padStart(2, '0')}`;
 }
+
+export const DEMO = { email: 'demo@manna.local', password: 'manna-demo-2026' };
+
+/// Signs in through the page, as a person would, and waits for the dashboard.
+export async function signIn(page, { email, password } = DEMO) {
+  await page.goto(BASE_URL + '/login');
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('[data-testid="net-worth"], .empty-state h2', { timeout: 15_000 });
+}

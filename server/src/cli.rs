@@ -60,6 +60,21 @@ pub enum Command {
     OptimizeDb,
     /// Print the connection URL of the embedded database (for psql)
     DbUrl,
+    /// Check or trim the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 at the first row that does not hold
+    Verify,
+    /// Delete entries older than a number of days (retention)
+    Prune {
+        /// Age in days
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        older_than: u32,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -173,6 +188,28 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::OptimizeDb => {
             with_pool(&config, |pool| async move {
                 print!("{}", maintenance::optimize(&pool, progress).await?);
+                Ok(())
+            })
+            .await
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            with_pool(&config, |pool| async move {
+                match crate::audit::verify(&pool).await? {
+                    crate::audit::Verdict::Intact { rows } => {
+                        println!("audit trail intact: {rows} entries");
+                        Ok(())
+                    }
+                    crate::audit::Verdict::Broken { seq, reason } => {
+                        bail!("audit trail broken at entry {seq}: {reason}")
+                    }
+                }
+            })
+            .await
+        }
+        Command::Audit(AuditCommand::Prune { older_than }) => {
+            with_pool(&config, |pool| async move {
+                let n = crate::audit::prune(&pool, older_than).await?;
+                println!("deleted {n} audit entries older than {older_than} days");
                 Ok(())
             })
             .await

@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod assets;
+pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod csrf;
 pub mod db;
 pub mod embedded_pg;
 pub mod indexes;

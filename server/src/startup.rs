@@ -1,7 +1,7 @@
 //! The HTTP server: router, state, graceful shutdown.
 
 use crate::assets::{Assets, PKG_DIR};
-use crate::db;
+use crate::{csrf, db};
 use anyhow::{Context, Result};
 use app::{App, shell};
 use axum::Router;
@@ -18,12 +18,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// Sessions end after this much inactivity (and after 14 days regardless: see
+/// `app::auth::ssr::ABSOLUTE_LIFETIME_DAYS`).
+const IDLE_TIMEOUT: time::Duration = time::Duration::hours(12);
 
 #[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub assets: Arc<Assets>,
+    /// Cookies are marked Secure when the public URL is https.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -40,10 +49,12 @@ impl AppState {
             .site_root("target/site")
             .site_addr(addr)
             .build();
+        let secure_cookies = std::env::var("MANNA_PUBLIC_URL").is_ok_and(|u| u.starts_with("https://"));
         AppState {
             leptos_options,
             pool,
             assets,
+            secure_cookies,
         }
     }
 }
@@ -53,6 +64,13 @@ pub fn router(state: AppState) -> Router {
     let pool = state.pool.clone();
     let context = move || provide_context(pool.clone());
     let options = state.leptos_options.clone();
+    let store = PostgresStore::new(state.pool.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("manna_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -62,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(fallback)
         .with_state(state)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(csrf::reject_cross_site))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -109,10 +129,13 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
     let local = listener.local_addr()?;
     tracing::info!("Manna is listening on http://{local}");
     println!("Manna is running at http://{local}  (Ctrl-C to stop)");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the HTTP server failed")?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! The data layer: all SQL, one module per aggregate, typed errors.
 
 pub mod accounts;
+pub mod audit;
+pub mod sessions;
 pub mod transactions;
 pub mod users;
 

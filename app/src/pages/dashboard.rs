@@ -46,11 +46,16 @@ pub struct Dashboard {
 
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
-    use crate::data::{accounts, transactions, users};
-    use crate::identity;
+    crate::error::respond(load_dashboard().await)
+}
 
-    let pool = identity::pool()?;
-    let user_id = identity::current_user_id(&pool).await?;
+#[cfg(feature = "ssr")]
+async fn load_dashboard() -> Result<Dashboard, AppError> {
+    use crate::auth::ssr::{pool, require_user};
+    use crate::data::{accounts, transactions, users};
+
+    let pool = pool()?;
+    let user_id = require_user().await?.user_id;
     let user = users::get(&pool, user_id).await?;
     let rows = accounts::list_active(&pool, user_id).await?;
     let accounts = rows
@@ -145,8 +150,12 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(AppError::Unauthorized) => view! {
                         <section class="empty-state">
                             <h1>"Welcome to Manna"</h1>
-                            <p>"There is no one here yet. Create the demo data with "
-                               <code>"manna setup-dev --include-data"</code>"."</p>
+                            <p>"Sign in to see your accounts and balances."</p>
+                            <p class="actions">
+                                <a class="button" href="/login">"Sign in"</a>
+                                " "
+                                <a class="button secondary" href="/signup">"Create an account"</a>
+                            </p>
                         </section>
                     }.into_any(),
                     Err(e) => view! {

@@ -1,3 +1,4 @@
+pub mod auth;
 pub mod dashboard;
 pub mod not_found;
 pub mod placeholder;

@@ -149,14 +149,81 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(pool, addr);
     tokio::spawn(async move {
-        axum::serve(listener, router(state)).await.unwrap();
-    });
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
         .unwrap();
-    TestApp { addr, client }
+    });
+    TestApp {
+        addr,
+        client: new_client(),
+    }
 }
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Posts a form to a server function, as the page's forms do.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", format!("http://{}", self.addr))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A new client signed in as `email`.
+    pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = new_client();
+        let r = self
+            .post_form(&client, "sign_in", &[("email", email), ("password", password)])
+            .await;
+        let status = r.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "sign in as {email}: {status} {}",
+            r.text().await.unwrap_or_default()
+        );
+        client
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = new_client();
+        let form = [
+            ("email", email),
+            ("password", password),
+            ("confirm", password),
+            ("display_name", "Test"),
+        ];
+        let r = self.post_form(&client, "sign_up", &form).await;
+        let status = r.status();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "sign up {email}: {status} {}",
+            r.text().await.unwrap_or_default()
+        );
+        client
+    }
+}
+
+pub const DEMO: (&str, &str) = (manna_server::seed::DEMO_EMAIL, manna_server::seed::DEMO_PASSWORD);
 
 /// Seeds `transactions` rows over `users` users with the real seeder.
 pub async fn seed(pool: &PgPool, users: u32, transactions: u64) -> manna_server::seed::SeedReport {

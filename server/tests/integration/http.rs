@@ -1,4 +1,4 @@
-use crate::harness::{seed, spawn_app, test_db};
+use crate::harness::{DEMO, seed, spawn_app, test_db};
 use manna_core::{AccountKind, BalanceSummary, Currency, format_money};
 use rust_decimal::Decimal;
 use sqlx::postgres::PgPoolOptions;
@@ -15,7 +15,7 @@ async fn health_endpoints() {
 }
 
 #[tokio::test]
-async fn readyz_and_pages_fail_fast_when_the_database_is_down() {
+async fn readyz_and_sign_in_fail_fast_when_the_database_is_down() {
     // Nothing listens on port 1: every connection is refused.
     let pool = PgPoolOptions::new()
         .acquire_timeout(Duration::from_secs(2))
@@ -25,10 +25,15 @@ async fn readyz_and_pages_fail_fast_when_the_database_is_down() {
     let started = Instant::now();
     let r = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
-    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let r = app
+        .post_form(&app.client, "sign_in", &[("email", DEMO.0), ("password", DEMO.1)])
+        .await;
     let body = r.text().await.unwrap();
-    assert!(body.contains("not reachable"), "the page explains the outage");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(body.contains("Unavailable"), "a typed outage error, not a hang: {body}");
+    // A signed-out page still renders (it needs no data).
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(15));
 }
 
 async fn demo_net_worth(pool: &sqlx::PgPool) -> String {
@@ -48,7 +53,8 @@ async fn the_dashboard_is_rendered_on_the_server_with_the_users_balances() {
     let db = test_db().await;
     seed(&db.pool, 2, 2_000).await;
     let app = spawn_app(db.pool.clone()).await;
-    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let client = app.signed_in(DEMO.0, DEMO.1).await;
+    let r = client.get(app.url("/")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains(&demo_net_worth(&db.pool).await), "net worth in the HTML");
@@ -73,15 +79,12 @@ async fn the_dashboard_server_function_answers_json_for_the_current_user_only() 
     let db = test_db().await;
     seed(&db.pool, 2, 500).await;
     let app = spawn_app(db.pool.clone()).await;
-    let r = app
-        .client
-        .post(app.url("/api/dashboard"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let json: serde_json::Value = r.json().await.unwrap();
+    let client = app.signed_in(DEMO.0, DEMO.1).await;
+    let r = app.post_form(&client, "dashboard", &[]).await;
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     let ids: Vec<String> = json["accounts"]
         .as_array()
         .unwrap()
@@ -104,11 +107,20 @@ async fn the_dashboard_server_function_answers_json_for_the_current_user_only() 
 }
 
 #[tokio::test]
-async fn with_no_user_the_dashboard_explains_what_to_do() {
+async fn signed_out_visitors_are_asked_to_sign_in_and_see_no_data() {
     let db = test_db().await;
+    seed(&db.pool, 1, 100).await;
     let app = spawn_app(db.pool.clone()).await;
     let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("manna setup-dev --include-data"));
+    assert!(html.contains("Sign in to see your accounts"));
+    assert!(!html.contains("Everyday Checking"));
+    let r = app.post_form(&app.client, "dashboard", &[]).await;
+    assert!(
+        r.status().is_client_error() || r.status().is_server_error(),
+        "{}",
+        r.status()
+    );
+    assert!(r.text().await.unwrap().contains("Unauthorized"));
 }
 
 #[tokio::test]

@@ -1,0 +1,382 @@
+//! Signing up, in and out; who the current request acts for.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as the page needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub email: String,
+    pub display_name: String,
+}
+
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
+    let pool = ssr::pool()?;
+    match ssr::require_user().await {
+        Ok(user) => {
+            let u = crate::data::users::get(&pool, user.user_id).await?;
+            Ok(Some(SignedInUser {
+                email: u.email,
+                display_name: u.display_name,
+            }))
+        }
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(email: String, password: String, confirm: String, display_name: String) -> Result<(), AppError> {
+    use manna_core::identity::{Email, check_display_name, check_new_password};
+    crate::error::respond(
+        async {
+            let email = Email::parse(&email).map_err(|e| AppError::Invalid(e.to_string()))?;
+            check_new_password(&password, &email).map_err(|e| AppError::Invalid(e.to_string()))?;
+            if password != confirm {
+                return Err(AppError::Invalid("the two passwords do not match".into()));
+            }
+            let display_name = check_display_name(&display_name).map_err(|e| AppError::Invalid(e.to_string()))?;
+            ssr::sign_up(&email, &password, &display_name).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    crate::error::respond(ssr::sign_in(&email, &password).await)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::error::respond(ssr::sign_out().await)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::data::{DbError, audit, sessions, users};
+    use crate::error::AppError;
+    use chrono::{Duration, Utc};
+    use leptos::prelude::*;
+    use manna_core::identity::Email;
+    use serde::{Deserialize, Serialize};
+    use sha2::{Digest, Sha256};
+    use sqlx::PgPool;
+    use std::sync::LazyLock;
+    use tower_sessions::Session;
+    use uuid::Uuid;
+
+    /// A session lives at most this long, however active (absolute expiry); the
+    /// session layer ends it sooner after inactivity.
+    pub const ABSOLUTE_LIFETIME_DAYS: i64 = 14;
+    /// Failures before an account locks, and the first lock's length (it doubles).
+    pub const LOCK_AFTER_FAILURES: i32 = 5;
+    pub const LOCK_MINUTES: i32 = 15;
+    const SESSION_KEY: &str = "manna.auth";
+
+    /// What the server-side session record holds once signed in.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct SessionAuth {
+        user_session_id: Uuid,
+        /// Random; its hash is in `user_sessions.session_id_hash`.
+        key: String,
+    }
+
+    /// The user a request acts for.
+    #[derive(Debug, Clone, Copy)]
+    pub struct CurrentUser {
+        pub user_id: Uuid,
+        pub user_session_id: Uuid,
+    }
+
+    pub fn pool() -> Result<PgPool, AppError> {
+        use_context::<PgPool>().ok_or_else(|| {
+            tracing::error!("no database pool in context");
+            AppError::Internal
+        })
+    }
+
+    async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| {
+            tracing::error!(error = %e, "no session layer");
+            AppError::Internal
+        })
+    }
+
+    /// Who made the request, for the audit trail.
+    pub async fn actor(user: Option<CurrentUser>) -> audit::Actor {
+        let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
+        let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .ok()
+            .map(|c| c.0.ip().to_string());
+        audit::Actor {
+            user_id: user.map(|u| u.user_id),
+            session_id: user.map(|u| u.user_session_id),
+            ip,
+            user_agent: headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        }
+    }
+
+    /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
+    /// on the next request after it was revoked.
+    pub async fn require_user() -> Result<CurrentUser, AppError> {
+        let session = session().await?;
+        let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(|_| AppError::Internal)?;
+        let Some(auth) = auth else {
+            return Err(AppError::Unauthorized);
+        };
+        let pool = pool()?;
+        match sessions::find_live(&pool, auth.user_session_id, &hash_key(&auth.key)).await? {
+            Some(user_id) => Ok(CurrentUser {
+                user_id,
+                user_session_id: auth.user_session_id,
+            }),
+            None => {
+                // Forget the dead sign-in; the emptied session is deleted when the
+                // response is sent. (Not `flush`: several server functions of one page
+                // may get here at once, and concurrent flushes race in the store.)
+                let _ = session.remove_value(SESSION_KEY).await;
+                Err(AppError::Unauthorized)
+            }
+        }
+    }
+
+    fn hash_key(key: &str) -> Vec<u8> {
+        Sha256::digest(key.as_bytes()).to_vec()
+    }
+
+    /// argon2id with OWASP's minimum (m = 19 MiB, t = 2, p = 1).
+    fn argon() -> argon2::Argon2<'static> {
+        let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+    }
+
+    pub async fn hash_password(password: &str) -> Result<String, AppError> {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|_| AppError::Internal)
+    }
+
+    /// Verifies off the async runtime. A malformed stored hash counts as a mismatch.
+    async fn verify_password(password: &str, phc: &str) -> Result<bool, AppError> {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let (password, phc) = (password.to_string(), phc.to_string());
+        tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
+            Ok(parsed) => argon().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
+        })
+        .await
+        .map_err(|_| AppError::Internal)
+    }
+
+    /// Verified against when the email is unknown, so "no such user" costs the same
+    /// time as "wrong password".
+    static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let salt = SaltString::generate(&mut OsRng);
+        argon()
+            .hash_password(b"not a real password", &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+
+    const BAD_CREDENTIALS: &str = "that email and password do not match an account";
+
+    pub async fn sign_up(email: &Email, password: &str, display_name: &str) -> Result<(), AppError> {
+        let pool = pool()?;
+        let hash = hash_password(password).await?;
+        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let user_id = match users::create(&mut tx, email.as_str(), &hash, display_name).await {
+            Ok(id) => id,
+            Err(DbError::Conflict(_)) => {
+                return Err(AppError::Invalid(
+                    "an account with this email already exists; sign in instead".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut actor = actor(None).await;
+        actor.user_id = Some(user_id);
+        audit::record(
+            &mut tx,
+            &actor,
+            audit::Entry {
+                action: "auth.sign_up",
+                entity_type: "user",
+                entity_id: Some(user_id),
+                old_values: None,
+                new_values: Some(serde_json::json!({"email": email.as_str(), "display_name": display_name})),
+                impact: audit::Impact::Medium,
+                compliance_flags: &["gdpr"],
+            },
+        )
+        .await?;
+        let current = start_session(&mut tx, user_id, &actor).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        attach_session(current.0, current.1).await
+    }
+
+    pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
+        let pool = pool()?;
+        let normalized = Email::parse(email).map(|e| e.normalized()).unwrap_or_default();
+        let creds = if normalized.is_empty() {
+            None
+        } else {
+            users::credentials(&pool, &normalized).await?
+        };
+        let Some(creds) = creds else {
+            let _ = verify_password(password, &DUMMY_HASH).await?;
+            return Err(AppError::Invalid(BAD_CREDENTIALS.into()));
+        };
+        let actor_base = actor(None).await;
+        let actor = audit::Actor {
+            user_id: Some(creds.id),
+            ..actor_base
+        };
+        if let Some(until) = creds.locked_until.filter(|t| *t > Utc::now()) {
+            let _ = verify_password(password, &DUMMY_HASH).await?;
+            return Err(locked_error(until));
+        }
+        if !verify_password(password, &creds.password_hash).await? {
+            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            let locked = users::record_failure(&mut tx, creds.id, LOCK_AFTER_FAILURES, LOCK_MINUTES).await?;
+            audit::record(
+                &mut tx,
+                &actor,
+                audit::Entry {
+                    action: if locked.is_some() {
+                        "auth.locked"
+                    } else {
+                        "auth.sign_in_failed"
+                    },
+                    entity_type: "user",
+                    entity_id: Some(creds.id),
+                    old_values: None,
+                    new_values: Some(serde_json::json!({"failed_login_count": creds.failed_login_count + 1})),
+                    impact: if locked.is_some() {
+                        audit::Impact::High
+                    } else {
+                        audit::Impact::Low
+                    },
+                    compliance_flags: &["security"],
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Err(match locked {
+                Some(until) => locked_error(until),
+                None => AppError::Invalid(BAD_CREDENTIALS.into()),
+            });
+        }
+        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        users::record_success(&mut tx, creds.id).await?;
+        let (user_session_id, key) = start_session(&mut tx, creds.id, &actor).await?;
+        audit::record(
+            &mut tx,
+            &audit::Actor {
+                session_id: Some(user_session_id),
+                ..actor
+            },
+            audit::Entry {
+                action: "auth.sign_in",
+                entity_type: "user_session",
+                entity_id: Some(user_session_id),
+                old_values: None,
+                new_values: None,
+                impact: audit::Impact::Low,
+                compliance_flags: &["security"],
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        attach_session(user_session_id, key).await
+    }
+
+    fn locked_error(until: chrono::DateTime<Utc>) -> AppError {
+        AppError::Invalid(format!(
+            "too many failed attempts: this account is locked until {} UTC",
+            until.format("%Y-%m-%d %H:%M")
+        ))
+    }
+
+    async fn start_session(
+        tx: &mut sqlx::PgConnection,
+        user_id: Uuid,
+        actor: &audit::Actor,
+    ) -> Result<(Uuid, String), AppError> {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = sessions::create(
+            tx,
+            sessions::NewSession {
+                user_id,
+                key_hash: &hash_key(&key),
+                expires_at: Utc::now() + Duration::days(ABSOLUTE_LIFETIME_DAYS),
+                ip: actor.ip.as_deref(),
+                user_agent: actor.user_agent.as_deref(),
+            },
+        )
+        .await?;
+        Ok((id, key))
+    }
+
+    /// A new session id on every sign-in (no fixation), holding the sign-in.
+    async fn attach_session(user_session_id: Uuid, key: String) -> Result<(), AppError> {
+        let session = session().await?;
+        session.cycle_id().await.map_err(|_| AppError::Internal)?;
+        session
+            .insert(SESSION_KEY, SessionAuth { user_session_id, key })
+            .await
+            .map_err(|_| AppError::Internal)?;
+        Ok(())
+    }
+
+    pub async fn sign_out() -> Result<(), AppError> {
+        let session = session().await?;
+        if let Ok(user) = require_user().await {
+            let pool = pool()?;
+            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            match sessions::revoke(&mut tx, user.user_id, user.user_session_id).await {
+                Ok(()) | Err(DbError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+            audit::record(
+                &mut tx,
+                &actor(Some(user)).await,
+                audit::Entry {
+                    action: "auth.sign_out",
+                    entity_type: "user_session",
+                    entity_id: Some(user.user_session_id),
+                    old_values: None,
+                    new_values: None,
+                    impact: audit::Impact::None,
+                    compliance_flags: &[],
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
+        }
+        session.flush().await.map_err(|_| AppError::Internal)?;
+        Ok(())
+    }
+}
