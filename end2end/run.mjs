@@ -16,10 +16,23 @@ const bin = join(work, 'manna');
 copyFileSync(join(root, 'target/release/manna'), bin);
 chmodSync(bin, 0o755);
 
-const port = await new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-});
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitReady(base) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try { if ((await fetch(`${base}/readyz`)).ok) return; } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${base} did not become ready in 60 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const port = await freePort();
 const env = { ...process.env, MANNA_DATA_DIR: join(work, 'data'), MANNA_ADDR: `127.0.0.1:${port}`, MANNA_LOG: 'warn' };
 delete env.DATABASE_URL;
 delete env.MANNA_SECRET_KEY;
@@ -31,18 +44,31 @@ const exited = new Promise((resolve) => server.on('exit', (code, signal) => reso
 let failed = false;
 try {
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error('the server did not become ready in 60 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitReady(base);
   const dbUrl = execFileSync(bin, ['db-url'], { env, cwd: work }).toString().trim();
   const tests = readdirSync(join(root, 'end2end/tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join(root, 'end2end/tests', f));
   execFileSync(process.execPath, ['--test', '--test-concurrency=1', ...tests], {
     env: { ...env, BASE_URL: base, DB_URL: dbUrl, SCREENSHOT_DIR: join(root, 'end2end/screenshots') },
     stdio: 'inherit',
   });
+
+  // The same lone binary as a second node with DATABASE_URL pointing at the first
+  // one's database: it serves the full hydrated site without any embedded cluster.
+  const port2 = await freePort();
+  const env2 = { ...env, DATABASE_URL: dbUrl, MANNA_ADDR: `127.0.0.1:${port2}`, MANNA_DATA_DIR: join(work, 'node2') };
+  const second = spawn(bin, ['serve'], { env: env2, cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+  const secondExited = new Promise((resolve) => second.on('exit', (code) => resolve(code)));
+  try {
+    await waitReady(`http://127.0.0.1:${port2}`);
+    execFileSync(process.execPath, ['--test', join(root, 'end2end/tests/dashboard.test.mjs')], {
+      env: { ...env, BASE_URL: `http://127.0.0.1:${port2}`, DB_URL: dbUrl, SCREENSHOT_DIR: join(root, 'end2end/screenshots/node2') },
+      stdio: 'inherit',
+    });
+    if (existsSync(join(work, 'node2/pg'))) throw new Error('with DATABASE_URL set, manna must not start its own Postgres');
+  } finally {
+    second.kill('SIGTERM');
+    if ((await secondExited) !== 0) throw new Error('the second node did not exit cleanly');
+  }
 } catch (e) {
   failed = true;
   console.error(`end2end: ${e.message}`);

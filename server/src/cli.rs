@@ -83,6 +83,8 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config).await,
         Command::InitDb => {
+            config.prepare_data_dir()?;
+            crate::config::secret_key(&config.data_dir)?;
             with_pool(&config, |pool| async move {
                 let applied = db::migrate(&pool).await?;
                 println!("database ready ({applied} migrations applied)");
@@ -266,13 +268,8 @@ async fn serve(config: &Config) -> Result<()> {
     let probe = std::net::TcpListener::bind(config.addr)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     drop(probe);
-    crate::config::secret_key(&config.data_dir).or_else(|e| {
-        if config.database_url.is_some() {
-            Ok(crate::config::Secret::new([0; 32]))
-        } else {
-            Err(e)
-        }
-    })?;
+    config.prepare_data_dir()?;
+    crate::config::secret_key(&config.data_dir)?;
     let database = Database::open(config).await?;
     let result = async {
         let pool = database.pool().await?;

@@ -106,3 +106,33 @@ async fn health_check_passes_on_a_migrated_database_and_fails_on_an_empty_one() 
     let o = manna(&["health-check"], &[("DATABASE_URL", &empty.url())]);
     assert!(o.status.success());
 }
+
+#[tokio::test]
+async fn init_db_generates_a_private_secret_key_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = test_db().await;
+    let dir = std::env::temp_dir().join(format!("manna-key-{}", uuid::Uuid::new_v4()));
+    let env = [
+        ("DATABASE_URL", db.url()),
+        ("MANNA_DATA_DIR", dir.to_string_lossy().to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = manna(&["init-db"], &env);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key_path = dir.join("secret.key");
+    let key = std::fs::read_to_string(&key_path).unwrap();
+    assert_eq!(key.len(), 64);
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let o = manna(&["init-db"], &env);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key, "the key is kept");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains(&key),
+        "the key is never printed"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
