@@ -134,8 +134,8 @@ CREATE INDEX IF NOT EXISTS plaid_webhooks_due_idx ON plaid_webhooks (next_attemp
 CREATE INDEX IF NOT EXISTS plaid_webhooks_item_idx ON plaid_webhooks (plaid_item_id, received_at DESC);
 
 -- audit_logs ---------------------------------------------------------------------------
--- settings › audit: WHERE user_id = $1 ORDER BY created_at DESC
-CREATE INDEX IF NOT EXISTS audit_logs_user_created_idx ON audit_logs (user_id, created_at DESC);
+-- settings › activity: WHERE user_id = $1 AND seq < $2 ORDER BY seq DESC (chain order)
+CREATE INDEX IF NOT EXISTS audit_logs_user_seq_idx ON audit_logs (user_id, seq DESC);
 -- history of one entity: WHERE entity_type = $1 AND entity_id = $2
 CREATE INDEX IF NOT EXISTS audit_logs_entity_idx ON audit_logs (entity_type, entity_id);
 -- retention: DELETE … WHERE created_at < $1 (append-only, so BRIN is tiny and enough)

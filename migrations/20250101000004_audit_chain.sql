@@ -16,10 +16,17 @@ LANGUAGE sql IMMUTABLE AS $$
     ), 'UTF8'))
 $$;
 
+-- The chain order is `seq`, so `seq` must be taken under the chain lock: an identity
+-- default is drawn before the trigger runs, and two concurrent writers could link
+-- out of order. The trigger draws it instead.
+ALTER TABLE audit_logs ALTER COLUMN seq DROP IDENTITY;
+CREATE SEQUENCE audit_logs_chain_seq OWNED BY audit_logs.seq;
+
 CREATE FUNCTION manna_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- One writer at a time extends the chain (held until the writer's commit).
     PERFORM pg_advisory_xact_lock(7243392);
+    NEW.seq := nextval('audit_logs_chain_seq');
     NEW.previous_hash := (SELECT row_hash FROM audit_logs ORDER BY seq DESC LIMIT 1);
     NEW.created_at := clock_timestamp();
     NEW.updated_at := NEW.created_at;

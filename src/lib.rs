@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod identity;
 pub mod ledger;
 pub mod money;
+pub mod totp;
 
 pub use accounts::{AccountKind, BalanceSummary};
 pub use money::{Currency, MoneyError, format_money, parse_amount};

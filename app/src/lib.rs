@@ -10,6 +10,7 @@ pub mod auth;
 pub mod data;
 pub mod error;
 pub mod pages;
+pub mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -24,6 +25,7 @@ use pages::{
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
+    settings::SettingsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -110,7 +112,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>
                         <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
-                        <Route path=StaticSegment("settings") view=|| view! { <Section title="Settings" issue=3/> }/>
+                        <Route path=StaticSegment("settings") view=SettingsPage/>
                     </Routes>
                     </ErrorBoundary>
                 </main>

@@ -120,3 +120,36 @@ mod tests {
         assert_eq!(r["nested"][0]["ok"], 1);
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub seq: i64,
+    pub action: String,
+    pub entity_type: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The user's own audit history, newest first, keyset-paged by `seq`
+/// (`audit_logs_user_seq_idx`).
+pub async fn history(
+    pool: &sqlx::PgPool,
+    user_id: Uuid,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<HistoryRow>> {
+    let rows = sqlx::query_as::<_, HistoryRow>(
+        "SELECT seq, action, entity_type, created_at, host(ip_address) AS ip, user_agent
+         FROM audit_logs
+         WHERE user_id = $1 AND seq < coalesce($2, 9223372036854775807)
+         ORDER BY seq DESC
+         LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(before_seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}

@@ -58,3 +58,28 @@ pub async fn revoke(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> DbResul
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The user's live sign-ins, most recently used first (`user_sessions_user_live_idx`).
+pub async fn list_live(pool: &PgPool, user_id: Uuid) -> DbResult<Vec<SessionRow>> {
+    let rows = sqlx::query_as::<_, SessionRow>(
+        "SELECT id, created_at, last_seen_at, expires_at, host(ip_address) AS ip, user_agent
+         FROM user_sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+         ORDER BY last_seen_at DESC
+         LIMIT 100",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
+}

@@ -2,3 +2,4 @@ pub mod auth;
 pub mod dashboard;
 pub mod not_found;
 pub mod placeholder;
+pub mod settings;

@@ -7,3 +7,4 @@ mod harness;
 mod http;
 mod schema;
 mod seed;
+mod settings;
