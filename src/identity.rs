@@ -143,31 +143,13 @@ mod tests {
     fn passwords() {
         let email = Email::parse("ann.smith@example.com").unwrap();
         assert!(check_new_password("correct horse battery", &email).is_ok());
-        assert_eq!(
-            check_new_password("short", &email),
-            Err(IdentityError::PasswordTooShort)
-        );
-        assert_eq!(
-            check_new_password(&"x".repeat(129), &email),
-            Err(IdentityError::PasswordTooLong)
-        );
-        assert_eq!(
-            check_new_password("aaaaaaaaaaaaaaaa", &email),
-            Err(IdentityError::PasswordTooCommon)
-        );
-        assert_eq!(
-            check_new_password("Password1234", &email),
-            Err(IdentityError::PasswordTooCommon)
-        );
-        assert_eq!(
-            check_new_password("my ann.smith secret", &email),
-            Err(IdentityError::PasswordContainsEmail)
-        );
+        assert_eq!(check_new_password("short", &email), Err(IdentityError::PasswordTooShort));
+        assert_eq!(check_new_password(&"x".repeat(129), &email), Err(IdentityError::PasswordTooLong));
+        assert_eq!(check_new_password("aaaaaaaaaaaaaaaa", &email), Err(IdentityError::PasswordTooCommon));
+        assert_eq!(check_new_password("Password1234", &email), Err(IdentityError::PasswordTooCommon));
+        assert_eq!(check_new_password("my ann.smith secret", &email), Err(IdentityError::PasswordContainsEmail));
         // Length counts characters, not bytes.
-        assert_eq!(
-            check_new_password("ééééééééééé", &email),
-            Err(IdentityError::PasswordTooShort)
-        );
+        assert_eq!(check_new_password("ééééééééééé", &email), Err(IdentityError::PasswordTooShort));
     }
 
     #[test]

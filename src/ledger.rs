@@ -11,16 +11,8 @@ use rust_decimal::Decimal;
 /// The database assigns the same value in a trigger (`manna_tax_year`); a test checks
 /// the two agree.
 pub fn tax_year(date: NaiveDate, fiscal_start_month: u32) -> i32 {
-    let start = if (1..=12).contains(&fiscal_start_month) {
-        fiscal_start_month
-    } else {
-        1
-    };
-    if start == 1 || date.month() < start {
-        date.year()
-    } else {
-        date.year() + 1
-    }
+    let start = if (1..=12).contains(&fiscal_start_month) { fiscal_start_month } else { 1 };
+    if start == 1 || date.month() < start { date.year() } else { date.year() + 1 }
 }
 
 /// Whether the legs of a journal entry balance: they sum to exactly zero and there

@@ -105,9 +105,7 @@ pub fn parse_amount(input: &str) -> Result<Decimal, MoneyError> {
     if !valid || (negative_parens && negative_sign) {
         return Err(MoneyError::NotANumber(trimmed.to_string()));
     }
-    let value: Decimal = digits
-        .parse()
-        .map_err(|_| MoneyError::NotANumber(trimmed.to_string()))?;
+    let value: Decimal = digits.parse().map_err(|_| MoneyError::NotANumber(trimmed.to_string()))?;
     if value.normalize().scale() > 2 {
         return Err(MoneyError::TooPrecise);
     }
@@ -115,11 +113,7 @@ pub fn parse_amount(input: &str) -> Result<Decimal, MoneyError> {
         return Err(MoneyError::TooLarge);
     }
     let value = value.round_dp(2);
-    Ok(if negative_parens || negative_sign {
-        -value
-    } else {
-        value
-    })
+    Ok(if negative_parens || negative_sign { -value } else { value })
 }
 
 /// Formats an amount for people: `-$1,234.50`, `€0.00`, `CHF 12.00`.
@@ -137,11 +131,7 @@ pub fn format_money(amount: Decimal, currency: Currency) -> String {
         grouped.push(ch);
     }
     let symbol = currency.symbol();
-    let sep = if symbol.len() == 3 && symbol.is_ascii() {
-        " "
-    } else {
-        ""
-    };
+    let sep = if symbol.len() == 3 && symbol.is_ascii() { " " } else { "" };
     let sign = if negative { "-" } else { "" };
     format!("{sign}{symbol}{sep}{grouped}.{frac_part}")
 }

@@ -114,11 +114,7 @@ pub fn format_recovery_code(bytes: [u8; 8]) -> String {
 /// The canonical form of a typed recovery code (lower-case, no spaces or dashes), so it matches
 /// however the user wrote it. Hash and compare this form.
 pub fn normalize_recovery_code(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+    input.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect()
 }
 
 /// RFC 4226 HOTP with dynamic truncation, for one step counter.
@@ -127,12 +123,7 @@ fn code_for_step(secret: &TotpSecret, step: u64) -> String {
     mac.update(&step.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = usize::from(hash[hash.len() - 1] & 0x0f);
-    let binary = u32::from_be_bytes([
-        hash[offset] & 0x7f,
-        hash[offset + 1],
-        hash[offset + 2],
-        hash[offset + 3],
-    ]);
+    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
     format!("{:0width$}", binary % 10u32.pow(DIGITS as u32), width = DIGITS)
 }
 
@@ -281,23 +272,11 @@ mod tests {
 
     #[test]
     fn rejects_short_secrets_and_bad_base32() {
-        assert_eq!(
-            TotpSecret::from_bytes(vec![0; 15]).unwrap_err(),
-            TotpError::SecretTooShort { len: 15 }
-        );
+        assert_eq!(TotpSecret::from_bytes(vec![0; 15]).unwrap_err(), TotpError::SecretTooShort { len: 15 });
         assert!(TotpSecret::from_bytes(vec![0; 16]).is_ok());
-        assert_eq!(
-            TotpSecret::from_base32("").unwrap_err(),
-            TotpError::SecretTooShort { len: 0 }
-        );
-        assert_eq!(
-            TotpSecret::from_base32("GEZDGNBVGY3TQOJ1").unwrap_err(),
-            TotpError::InvalidBase32Char('1')
-        );
-        assert_eq!(
-            TotpSecret::from_base32("GEZD-GNBV").unwrap_err(),
-            TotpError::InvalidBase32Char('-')
-        );
+        assert_eq!(TotpSecret::from_base32("").unwrap_err(), TotpError::SecretTooShort { len: 0 });
+        assert_eq!(TotpSecret::from_base32("GEZDGNBVGY3TQOJ1").unwrap_err(), TotpError::InvalidBase32Char('1'));
+        assert_eq!(TotpSecret::from_base32("GEZD-GNBV").unwrap_err(), TotpError::InvalidBase32Char('-'));
     }
 
     #[test]
@@ -335,10 +314,7 @@ mod tests {
         // An older, still-in-window code is refused once a newer one was used.
         assert_eq!(verify(&secret, &code_at(&secret, now - 30), now, Some(step)), None);
         // The next step's code is still fine.
-        assert_eq!(
-            verify(&secret, &code_at(&secret, now + 30), now + 30, Some(step)),
-            Some(step + 1)
-        );
+        assert_eq!(verify(&secret, &code_at(&secret, now + 30), now + 30, Some(step)), Some(step + 1));
         assert_eq!(verify(&secret, &code, now, Some(step - 1)), Some(step));
     }
 
@@ -354,17 +330,7 @@ mod tests {
     #[test]
     fn verify_rejects_malformed_codes() {
         let secret = rfc_secret();
-        for bad in [
-            "",
-            "12345",
-            "1234567",
-            "abcdef",
-            "28708a",
-            "2870822",
-            "+87082",
-            "287-082",
-            "２８７０８２",
-        ] {
+        for bad in ["", "12345", "1234567", "abcdef", "28708a", "2870822", "+87082", "287-082", "２８７０８２"] {
             assert_eq!(verify(&secret, bad, 59, None), None, "{bad:?}");
         }
     }
@@ -381,10 +347,7 @@ mod tests {
     #[test]
     fn otpauth_uri_encodes_reserved_and_non_ascii() {
         let uri = otpauth_uri(&rfc_secret(), "Acme: Co & Sons", "zoë+1@x.y");
-        assert!(
-            uri.starts_with("otpauth://totp/Acme%3A%20Co%20%26%20Sons:zo%C3%AB%2B1%40x.y?secret="),
-            "{uri}"
-        );
+        assert!(uri.starts_with("otpauth://totp/Acme%3A%20Co%20%26%20Sons:zo%C3%AB%2B1%40x.y?secret="), "{uri}");
         assert!(uri.contains("&issuer=Acme%3A%20Co%20%26%20Sons&"), "{uri}");
         assert_eq!(percent_encode("A-z.0_9~"), "A-z.0_9~");
     }

@@ -17,10 +17,7 @@ pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
     match ssr::require_user().await {
         Ok(user) => {
             let u = crate::data::users::get(&pool, user.user_id).await?;
-            Ok(Some(SignedInUser {
-                email: u.email,
-                display_name: u.display_name,
-            }))
+            Ok(Some(SignedInUser { email: u.email, display_name: u.display_name }))
         }
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),
@@ -48,8 +45,10 @@ pub async fn sign_up(email: String, password: String, confirm: String, display_n
 
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    crate::error::respond(ssr::sign_in(&email, &password).await)?;
-    leptos_axum::redirect("/");
+    match crate::error::respond(ssr::sign_in(&email, &password).await)? {
+        ssr::SignInOutcome::SignedIn => leptos_axum::redirect("/"),
+        ssr::SignInOutcome::NeedsSecondFactor => leptos_axum::redirect("/login/mfa"),
+    }
     Ok(())
 }
 
@@ -81,6 +80,21 @@ pub mod ssr {
     pub const LOCK_AFTER_FAILURES: i32 = 5;
     pub const LOCK_MINUTES: i32 = 15;
     const SESSION_KEY: &str = "manna.auth";
+    /// Set between a correct password and a correct second factor.
+    const MFA_PENDING_KEY: &str = "manna.mfa_pending";
+    /// How long the second step may take after the password.
+    const MFA_WINDOW_MINUTES: i64 = 5;
+
+    pub enum SignInOutcome {
+        SignedIn,
+        NeedsSecondFactor,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct MfaPending {
+        user_id: Uuid,
+        until: chrono::DateTime<Utc>,
+    }
 
     /// What the server-side session record holds once signed in.
     #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,10 +136,7 @@ pub mod ssr {
             user_id: user.map(|u| u.user_id),
             session_id: user.map(|u| u.user_session_id),
             ip,
-            user_agent: headers
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
         }
     }
 
@@ -139,10 +150,7 @@ pub mod ssr {
         };
         let pool = pool()?;
         match sessions::find_live(&pool, auth.user_session_id, &hash_key(&auth.key)).await? {
-            Some(user_id) => Ok(CurrentUser {
-                user_id,
-                user_session_id: auth.user_session_id,
-            }),
+            Some(user_id) => Ok(CurrentUser { user_id, user_session_id: auth.user_session_id }),
             None => {
                 // Forget the dead sign-in; the emptied session is deleted when the
                 // response is sent. (Not `flush`: several server functions of one page
@@ -192,10 +200,7 @@ pub mod ssr {
     static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
         let salt = SaltString::generate(&mut OsRng);
-        argon()
-            .hash_password(b"not a real password", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
+        argon().hash_password(b"not a real password", &salt).map(|h| h.to_string()).unwrap_or_default()
     });
 
     const BAD_CREDENTIALS: &str = "that email and password do not match an account";
@@ -207,9 +212,7 @@ pub mod ssr {
         let user_id = match users::create(&mut tx, email.as_str(), &hash, display_name).await {
             Ok(id) => id,
             Err(DbError::Conflict(_)) => {
-                return Err(AppError::Invalid(
-                    "an account with this email already exists; sign in instead".into(),
-                ));
+                return Err(AppError::Invalid("an account with this email already exists; sign in instead".into()));
             }
             Err(e) => return Err(e.into()),
         };
@@ -229,28 +232,21 @@ pub mod ssr {
             },
         )
         .await?;
-        let current = start_session(&mut tx, user_id, &actor).await?;
+        let current = start_session(&mut tx, user_id, &actor, false).await?;
         tx.commit().await.map_err(DbError::from)?;
         attach_session(current.0, current.1).await
     }
 
-    pub async fn sign_in(email: &str, password: &str) -> Result<(), AppError> {
+    pub async fn sign_in(email: &str, password: &str) -> Result<SignInOutcome, AppError> {
         let pool = pool()?;
         let normalized = Email::parse(email).map(|e| e.normalized()).unwrap_or_default();
-        let creds = if normalized.is_empty() {
-            None
-        } else {
-            users::credentials(&pool, &normalized).await?
-        };
+        let creds = if normalized.is_empty() { None } else { users::credentials(&pool, &normalized).await? };
         let Some(creds) = creds else {
             let _ = verify_password(password, &DUMMY_HASH).await?;
             return Err(AppError::Invalid(BAD_CREDENTIALS.into()));
         };
         let actor_base = actor(None).await;
-        let actor = audit::Actor {
-            user_id: Some(creds.id),
-            ..actor_base
-        };
+        let actor = audit::Actor { user_id: Some(creds.id), ..actor_base };
         if let Some(until) = creds.locked_until.filter(|t| *t > Utc::now()) {
             let _ = verify_password(password, &DUMMY_HASH).await?;
             return Err(locked_error(until));
@@ -262,20 +258,12 @@ pub mod ssr {
                 &mut tx,
                 &actor,
                 audit::Entry {
-                    action: if locked.is_some() {
-                        "auth.locked"
-                    } else {
-                        "auth.sign_in_failed"
-                    },
+                    action: if locked.is_some() { "auth.locked" } else { "auth.sign_in_failed" },
                     entity_type: "user",
                     entity_id: Some(creds.id),
                     old_values: None,
                     new_values: Some(serde_json::json!({"failed_login_count": creds.failed_login_count + 1})),
-                    impact: if locked.is_some() {
-                        audit::Impact::High
-                    } else {
-                        audit::Impact::Low
-                    },
+                    impact: if locked.is_some() { audit::Impact::High } else { audit::Impact::Low },
                     compliance_flags: &["security"],
                 },
             )
@@ -286,28 +274,84 @@ pub mod ssr {
                 None => AppError::Invalid(BAD_CREDENTIALS.into()),
             });
         }
+        if creds.mfa_enabled {
+            // The password was right; the sign-in waits for the second factor. A new
+            // session id now too, so the half-signed-in state cannot be fixated.
+            let session = session().await?;
+            session.cycle_id().await.map_err(|_| AppError::Internal)?;
+            let pending = MfaPending { user_id: creds.id, until: Utc::now() + Duration::minutes(MFA_WINDOW_MINUTES) };
+            session.insert(MFA_PENDING_KEY, pending).await.map_err(|_| AppError::Internal)?;
+            return Ok(SignInOutcome::NeedsSecondFactor);
+        }
+        complete_sign_in(creds.id, actor, false, "auth.sign_in").await?;
+        Ok(SignInOutcome::SignedIn)
+    }
+
+    /// The user waiting for their second factor in this session, if any (and in time).
+    pub async fn mfa_pending_user() -> Result<Option<Uuid>, AppError> {
+        let session = session().await?;
+        let pending: Option<MfaPending> = session.get(MFA_PENDING_KEY).await.map_err(|_| AppError::Internal)?;
+        Ok(pending.filter(|p| p.until > Utc::now()).map(|p| p.user_id))
+    }
+
+    /// Ends a sign-in that passed every factor: resets the failure count, opens the
+    /// `user_sessions` row, audits, and binds a fresh session id to it.
+    pub async fn complete_sign_in(
+        user_id: Uuid,
+        actor: audit::Actor,
+        mfa_verified: bool,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let pool = pool()?;
         let mut tx = pool.begin().await.map_err(DbError::from)?;
-        users::record_success(&mut tx, creds.id).await?;
-        let (user_session_id, key) = start_session(&mut tx, creds.id, &actor).await?;
+        users::record_success(&mut tx, user_id).await?;
+        let (user_session_id, key) = start_session(&mut tx, user_id, &actor, mfa_verified).await?;
         audit::record(
             &mut tx,
-            &audit::Actor {
-                session_id: Some(user_session_id),
-                ..actor
-            },
+            &audit::Actor { session_id: Some(user_session_id), ..actor },
             audit::Entry {
-                action: "auth.sign_in",
+                action,
                 entity_type: "user_session",
                 entity_id: Some(user_session_id),
                 old_values: None,
-                new_values: None,
+                new_values: Some(serde_json::json!({"mfa": mfa_verified})),
                 impact: audit::Impact::Low,
                 compliance_flags: &["security"],
             },
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
+        let session = session().await?;
+        let _ = session.remove_value(MFA_PENDING_KEY).await;
         attach_session(user_session_id, key).await
+    }
+
+    /// Counts a failed second factor like a failed password (same lockout).
+    pub async fn second_factor_failed(user_id: Uuid) -> Result<AppError, AppError> {
+        let pool = pool()?;
+        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let locked = users::record_failure(&mut tx, user_id, LOCK_AFTER_FAILURES, LOCK_MINUTES).await?;
+        let actor = audit::Actor { user_id: Some(user_id), ..actor(None).await };
+        audit::record(
+            &mut tx,
+            &actor,
+            audit::Entry {
+                action: if locked.is_some() { "auth.locked" } else { "auth.mfa_failed" },
+                entity_type: "user",
+                entity_id: Some(user_id),
+                old_values: None,
+                new_values: None,
+                impact: if locked.is_some() { audit::Impact::High } else { audit::Impact::Low },
+                compliance_flags: &["security"],
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        if let Some(until) = locked {
+            let _ = session().await?.remove_value(MFA_PENDING_KEY).await;
+            return Ok(locked_error(until));
+        }
+        Ok(AppError::Invalid("that code is not right; check the time on your phone, or use a recovery code".into()))
     }
 
     fn locked_error(until: chrono::DateTime<Utc>) -> AppError {
@@ -321,6 +365,7 @@ pub mod ssr {
         tx: &mut sqlx::PgConnection,
         user_id: Uuid,
         actor: &audit::Actor,
+        mfa_verified: bool,
     ) -> Result<(Uuid, String), AppError> {
         use rand::RngCore;
         let mut bytes = [0u8; 32];
@@ -334,6 +379,7 @@ pub mod ssr {
                 expires_at: Utc::now() + Duration::days(ABSOLUTE_LIFETIME_DAYS),
                 ip: actor.ip.as_deref(),
                 user_agent: actor.user_agent.as_deref(),
+                mfa_verified,
             },
         )
         .await?;
@@ -344,10 +390,7 @@ pub mod ssr {
     async fn attach_session(user_session_id: Uuid, key: String) -> Result<(), AppError> {
         let session = session().await?;
         session.cycle_id().await.map_err(|_| AppError::Internal)?;
-        session
-            .insert(SESSION_KEY, SessionAuth { user_session_id, key })
-            .await
-            .map_err(|_| AppError::Internal)?;
+        session.insert(SESSION_KEY, SessionAuth { user_session_id, key }).await.map_err(|_| AppError::Internal)?;
         Ok(())
     }
 

@@ -9,7 +9,10 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
+pub mod mfa;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod sealing;
 pub mod settings;
 
 use leptos::prelude::*;
@@ -21,7 +24,7 @@ use leptos_router::{
 
 use auth::{SignOut, whoami};
 use pages::{
-    auth::{LoginPage, SignupPage},
+    auth::{LoginPage, MfaPage, SignupPage},
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
@@ -105,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=DashboardPage/>
                         <Route path=StaticSegment("login") view=LoginPage/>
+                        <Route path=(StaticSegment("login"), StaticSegment("mfa")) view=MfaPage/>
                         <Route path=StaticSegment("signup") view=SignupPage/>
                         <Route path=StaticSegment("accounts") view=|| view! { <Section title="Accounts" issue=4/> }/>
                         <Route path=StaticSegment("transactions") view=|| view! { <Section title="Transactions" issue=4/> }/>
@@ -141,10 +145,7 @@ fn UserMenu() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let location = leptos_router::hooks::use_location();
     // Asked again after every navigation, so signing in or out shows at once.
-    let me = Resource::new(
-        move || (location.pathname.get(), sign_out.version().get()),
-        |_| whoami(),
-    );
+    let me = Resource::new(move || (location.pathname.get(), sign_out.version().get()), |_| whoami());
     view! {
         <div class="user-menu">
             <Transition fallback=|| ()>

@@ -146,12 +146,7 @@ pub async fn activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
             let entries: Vec<ActivityView> = rows
                 .into_iter()
                 .take(PAGE as usize)
-                .map(|r| ActivityView {
-                    seq: r.seq,
-                    what: describe_action(&r.action),
-                    at: r.created_at,
-                    ip: r.ip,
-                })
+                .map(|r| ActivityView { seq: r.seq, what: describe_action(&r.action), at: r.created_at, ip: r.ip })
                 .collect();
             let next = if more { entries.last().map(|e| e.seq) } else { None };
             Ok(ActivityPage { entries, next })
@@ -179,9 +174,6 @@ mod tests {
     #[test]
     fn actions() {
         assert_eq!(describe_action("auth.sign_in"), "Signed in");
-        assert_eq!(
-            describe_action("ledger.transaction_updated"),
-            "ledger transaction updated"
-        );
+        assert_eq!(describe_action("ledger.transaction_updated"), "ledger transaction updated");
     }
 }

@@ -86,14 +86,10 @@ impl Assets {
         let asset = self.files.get(&key)?.clone();
         if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(asset.etag.as_str()) {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
-            resp.headers_mut()
-                .insert(header::ETAG, HeaderValue::from_str(&asset.etag).ok()?);
+            resp.headers_mut().insert(header::ETAG, HeaderValue::from_str(&asset.etag).ok()?);
             return Some(resp);
         }
-        let accept = headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let accept = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
         let encoding = if !compressible(asset.mime) || asset.bytes.len() < 1024 {
             None
         } else if accepts(accept, "br") {
@@ -107,9 +103,7 @@ impl Assets {
             Some(enc) => {
                 let a = asset.clone();
                 let enc_owned = enc.to_string();
-                tokio::task::spawn_blocking(move || compressed(&a, &enc_owned).to_vec())
-                    .await
-                    .ok()?
+                tokio::task::spawn_blocking(move || compressed(&a, &enc_owned).to_vec()).await.ok()?
             }
             None => asset.bytes.clone(),
         };
@@ -120,11 +114,7 @@ impl Assets {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         h.insert(
             header::CACHE_CONTROL,
-            HeaderValue::from_static(if immutable {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            }),
+            HeaderValue::from_static(if immutable { "public, max-age=31536000, immutable" } else { "no-cache" }),
         );
         if let Some(enc) = encoding {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
@@ -152,11 +142,7 @@ fn compressed<'a>(asset: &'a Asset, encoding: &str) -> &'a [u8] {
     if encoding == "br" {
         asset.brotli.get_or_init(|| {
             let mut out = Vec::with_capacity(asset.bytes.len() / 3);
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
-                lgwin: 22,
-                ..Default::default()
-            };
+            let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
             let _ = brotli::BrotliCompress(&mut asset.bytes.as_slice(), &mut out, &params);
             out
         })
@@ -232,14 +218,8 @@ mod tests {
         };
         files.insert("pkg/manna.css".to_string(), asset());
         files.insert("favicon.svg".to_string(), asset());
-        let assets = Assets {
-            files,
-            build_hash: "abc".into(),
-        };
-        assert_eq!(
-            assets.resolve("pkg/manna-abc.css"),
-            Some(("pkg/manna.css".into(), true))
-        );
+        let assets = Assets { files, build_hash: "abc".into() };
+        assert_eq!(assets.resolve("pkg/manna-abc.css"), Some(("pkg/manna.css".into(), true)));
         assert_eq!(assets.resolve("pkg/manna-zzz.css"), None);
         assert_eq!(assets.resolve("pkg/manna-abc.exe"), None);
         assert_eq!(assets.resolve("favicon.svg"), Some(("favicon.svg".into(), false)));

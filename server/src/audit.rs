@@ -35,11 +35,7 @@ pub async fn verify(pool: &PgPool) -> Result<Verdict> {
     .await
     .context("reading the audit trail")?;
     Ok(match broken {
-        None => Verdict::Intact {
-            rows: sqlx::query_scalar("SELECT count(*) FROM audit_logs")
-                .fetch_one(pool)
-                .await?,
-        },
+        None => Verdict::Intact { rows: sqlx::query_scalar("SELECT count(*) FROM audit_logs").fetch_one(pool).await? },
         Some((seq, hash_ok, _)) => Verdict::Broken {
             seq,
             reason: if hash_ok {
@@ -57,9 +53,7 @@ pub async fn prune(pool: &PgPool, days: u32) -> Result<u64> {
         bail!("--older-than must be at least 1 day");
     }
     let mut tx = pool.begin().await?;
-    sqlx::raw_sql("SET LOCAL manna.audit_prune = 'on'")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::raw_sql("SET LOCAL manna.audit_prune = 'on'").execute(&mut *tx).await?;
     let deleted = sqlx::query("DELETE FROM audit_logs WHERE created_at < now() - make_interval(days => $1)")
         .bind(days as i32)
         .execute(&mut *tx)

@@ -100,31 +100,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
-        Command::SeedDb {
-            users,
-            transactions,
-            seed: s,
-            reset,
-        } => {
+        Command::SeedDb { users, transactions, seed: s, reset } => {
             with_pool(&config, |pool| async move {
                 db::migrate(&pool).await?;
-                let opts = seed::SeedOptions {
-                    users,
-                    transactions,
-                    seed: s,
-                    reset,
-                    progress,
-                };
+                let opts = seed::SeedOptions { users, transactions, seed: s, reset, progress };
                 let report = seed::seed(&pool, &opts).await?;
                 print_seed(&report);
                 Ok(())
             })
             .await
         }
-        Command::SetupDev {
-            include_data,
-            transactions,
-        } => {
+        Command::SetupDev { include_data, transactions } => {
             with_pool(&config, |pool| async move {
                 let applied = db::migrate(&pool).await?;
                 println!("schema is current ({applied} migrations applied)");
@@ -132,13 +118,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     if seed::demo_user_exists(&pool).await? {
                         println!("demo data already present ({})", seed::DEMO_EMAIL);
                     } else {
-                        let opts = seed::SeedOptions {
-                            users: 1,
-                            transactions,
-                            seed: 42,
-                            reset: false,
-                            progress,
-                        };
+                        let opts = seed::SeedOptions { users: 1, transactions, seed: 42, reset: false, progress };
                         let report = seed::seed(&pool, &opts).await?;
                         print_seed(&report);
                     }
@@ -269,7 +249,7 @@ async fn serve(config: &Config) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     drop(probe);
     config.prepare_data_dir()?;
-    crate::config::secret_key(&config.data_dir)?;
+    let secret_key = crate::config::secret_key(&config.data_dir)?;
     let database = Database::open(config).await?;
     let result = async {
         let pool = database.pool().await?;
@@ -277,7 +257,7 @@ async fn serve(config: &Config) -> Result<()> {
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
-        let state = startup::AppState::new(pool.clone(), config.addr);
+        let state = startup::AppState::new(pool.clone(), config.addr, *secret_key.expose());
         let served = startup::serve(state, config.addr).await;
         pool.close().await;
         served

@@ -36,15 +36,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self> {
-        let database_url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .map(Secret::new);
+        let database_url = std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()).map(Secret::new);
         let addr = match std::env::var("MANNA_ADDR") {
-            Ok(s) if !s.trim().is_empty() => s
-                .trim()
-                .parse()
-                .with_context(|| format!("MANNA_ADDR={s:?} is not an address like 127.0.0.1:3000"))?,
+            Ok(s) if !s.trim().is_empty() => {
+                s.trim().parse().with_context(|| format!("MANNA_ADDR={s:?} is not an address like 127.0.0.1:3000"))?
+            }
             _ => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
         let data_dir = match std::env::var_os("MANNA_DATA_DIR") {
@@ -52,11 +48,7 @@ impl Config {
             _ => PathBuf::from(".manna"),
         };
         let data_dir = absolute(&data_dir)?;
-        Ok(Config {
-            database_url,
-            addr,
-            data_dir,
-        })
+        Ok(Config { database_url, addr, data_dir })
     }
 
     /// Makes sure the data dir exists and is usable, with a one-line reason if not.
@@ -69,9 +61,7 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     if path.is_absolute() {
         Ok(path.to_path_buf())
     } else {
-        Ok(std::env::current_dir()
-            .context("cannot read the current directory")?
-            .join(path))
+        Ok(std::env::current_dir().context("cannot read the current directory")?.join(path))
     }
 }
 
@@ -112,8 +102,7 @@ pub fn secret_key(data_dir: &Path) -> Result<Secret<[u8; 32]>> {
                 .mode(0o600)
                 .open(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
-            file.write_all(hex.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            file.write_all(hex.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
             Ok(Secret::new(key))
         }
         Err(e) => bail!("cannot read {}: {e}", path.display()),

@@ -28,11 +28,7 @@ impl Database {
                 let options =
                     PgConnectOptions::from_str(url.expose()).context("DATABASE_URL is not a valid postgres:// URL")?;
                 let description = describe(&options);
-                Ok(Database {
-                    options,
-                    embedded: None,
-                    description,
-                })
+                Ok(Database { options, embedded: None, description })
             }
             None => {
                 config.prepare_data_dir()?;
@@ -43,11 +39,7 @@ impl Database {
                 ensure_database(&pg).await?;
                 let options = pg.connect_options(embedded_pg::DATABASE);
                 let description = format!("embedded Postgres in {}", config.data_dir.join("pg").display());
-                Ok(Database {
-                    options,
-                    embedded: Some(pg),
-                    description,
-                })
+                Ok(Database { options, embedded: Some(pg), description })
             }
         }
     }
@@ -99,11 +91,7 @@ fn describe(options: &PgConnectOptions) -> String {
 }
 
 async fn ensure_database(pg: &EmbeddedPostgres) -> Result<()> {
-    let mut conn = pg
-        .connect_options("postgres")
-        .connect()
-        .await
-        .map_err(|e| connect_error("embedded Postgres", e))?;
+    let mut conn = pg.connect_options("postgres").connect().await.map_err(|e| connect_error("embedded Postgres", e))?;
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(embedded_pg::DATABASE)
         .fetch_one(&mut conn)
@@ -112,10 +100,7 @@ async fn ensure_database(pg: &EmbeddedPostgres) -> Result<()> {
         let create = format!("CREATE DATABASE {}", embedded_pg::DATABASE);
         if let Err(e) = sqlx::raw_sql(&create).execute(&mut conn).await {
             // Another process may have created it at the same moment.
-            let duplicate = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .is_some_and(|c| c == "42P04");
+            let duplicate = e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04");
             if !duplicate {
                 return Err(e).context("cannot create the manna database");
             }
@@ -135,11 +120,9 @@ pub async fn migrate(pool: &PgPool) -> Result<usize> {
 }
 
 async fn applied_versions(pool: &PgPool) -> Result<Vec<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(pool)
+        .await?)
 }
 
 /// What `manna health-check` and `/readyz` verify.
@@ -161,23 +144,10 @@ pub const REQUIRED_EXTENSIONS: [&str; 1] = ["pg_trgm"];
 pub async fn health(pool: &PgPool) -> Result<Health> {
     let server_version: String = sqlx::query_scalar("SHOW server_version").fetch_one(pool).await?;
     let applied = applied_versions(pool).await.unwrap_or_default();
-    let pending_migrations = MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .filter(|v| !applied.contains(v))
-        .collect();
-    let installed: Vec<String> = sqlx::query_scalar("SELECT extname::text FROM pg_extension")
-        .fetch_all(pool)
-        .await?;
-    let missing_extensions = REQUIRED_EXTENSIONS
-        .into_iter()
-        .filter(|e| !installed.iter().any(|i| i == e))
-        .collect();
-    Ok(Health {
-        server_version,
-        pending_migrations,
-        missing_extensions,
-    })
+    let pending_migrations = MIGRATOR.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+    let installed: Vec<String> = sqlx::query_scalar("SELECT extname::text FROM pg_extension").fetch_all(pool).await?;
+    let missing_extensions = REQUIRED_EXTENSIONS.into_iter().filter(|e| !installed.iter().any(|i| i == e)).collect();
+    Ok(Health { server_version, pending_migrations, missing_extensions })
 }
 
 /// Cheap liveness of the pool for `/readyz`.

@@ -91,19 +91,12 @@ impl EmbeddedPostgres {
 
     /// Options to connect to a database of this cluster over its socket.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.socket_dir)
-            .port(PORT)
-            .username(SUPERUSER)
-            .database(database)
+        PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
     }
 
     /// A `DATABASE_URL` for this cluster (for `psql` and tools).
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}",
-            self.socket_dir.display()
-        )
+        format!("postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}", self.socket_dir.display())
     }
 
     pub fn socket_dir(&self) -> &Path {
@@ -123,11 +116,7 @@ impl EmbeddedPostgres {
         if !self.is_running()? {
             return Ok(());
         }
-        let out = self.run(
-            self.pg_ctl()
-                .args(["stop", "-m", "fast", "-w", "-t", "60", "-D"])
-                .arg(&self.pgdata),
-        )?;
+        let out = self.run(self.pg_ctl().args(["stop", "-m", "fast", "-w", "-t", "60", "-D"]).arg(&self.pgdata))?;
         if !out.status.success() {
             bail!("stopping the embedded Postgres failed: {}", last_line(&out));
         }
@@ -145,8 +134,7 @@ impl EmbeddedPostgres {
         cmd.env_remove("PGDATA").env("LC_ALL", "C");
         // The child must not inherit a cwd it cannot read (e.g. /root when run as postgres).
         cmd.current_dir("/");
-        cmd.output()
-            .with_context(|| format!("cannot run {:?}", cmd.get_program()))
+        cmd.output().with_context(|| format!("cannot run {:?}", cmd.get_program()))
     }
 
     fn initdb(&self) -> Result<()> {
@@ -154,19 +142,14 @@ impl EmbeddedPostgres {
         if let Some(user) = &self.run_as {
             std::os::unix::fs::chown(&self.pgdata, Some(user.uid.as_raw()), Some(user.gid.as_raw()))?;
         }
-        let out = self.run(
-            Command::new(self.bin_dir.join("initdb"))
-                .arg("-D")
-                .arg(&self.pgdata)
-                .args([
-                    "-U",
-                    SUPERUSER,
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--no-locale",
-                    "--no-instructions",
-                ]),
-        )?;
+        let out = self.run(Command::new(self.bin_dir.join("initdb")).arg("-D").arg(&self.pgdata).args([
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-instructions",
+        ]))?;
         if !out.status.success() {
             // A half-made cluster would make the next start fail differently; clear it.
             let _ = std::fs::remove_dir_all(&self.pgdata);
@@ -194,26 +177,14 @@ impl EmbeddedPostgres {
         // A postmaster.pid left by a crash is checked by Postgres itself: if its pid is
         // not a live postmaster, the file is replaced.
         let out = self.run(
-            self.pg_ctl()
-                .args(["start", "-w", "-t", "60", "-D"])
-                .arg(&self.pgdata)
-                .arg("-l")
-                .arg(&self.log_file),
+            self.pg_ctl().args(["start", "-w", "-t", "60", "-D"]).arg(&self.pgdata).arg("-l").arg(&self.log_file),
         )?;
         if !out.status.success() {
             let log_tail = std::fs::read_to_string(&self.log_file)
                 .ok()
-                .and_then(|t| {
-                    t.lines()
-                        .rev()
-                        .find(|l| l.contains("FATAL") || l.contains("ERROR"))
-                        .map(str::to_string)
-                })
+                .and_then(|t| t.lines().rev().find(|l| l.contains("FATAL") || l.contains("ERROR")).map(str::to_string))
                 .unwrap_or_else(|| last_line(&out));
-            bail!(
-                "the embedded Postgres did not start: {log_tail} (log: {})",
-                self.log_file.display()
-            );
+            bail!("the embedded Postgres did not start: {log_tail} (log: {})", self.log_file.display());
         }
         Ok(())
     }
@@ -226,10 +197,7 @@ impl EmbeddedPostgres {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        bail!(
-            "another manna process owns the embedded Postgres in {} but it is not running",
-            self.pgdata.display()
-        )
+        bail!("another manna process owns the embedded Postgres in {} but it is not running", self.pgdata.display())
     }
 }
 
@@ -276,12 +244,7 @@ pub fn find_bin_dir() -> Result<PathBuf> {
 
 fn last_line(out: &Output) -> String {
     let last = |bytes: &[u8]| {
-        String::from_utf8_lossy(bytes)
-            .lines()
-            .rfind(|l| !l.trim().is_empty())
-            .map(|l| l.trim().to_string())
+        String::from_utf8_lossy(bytes).lines().rfind(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
     };
-    last(&out.stderr)
-        .or_else(|| last(&out.stdout))
-        .unwrap_or_else(|| "no output".to_string())
+    last(&out.stderr).or_else(|| last(&out.stdout)).unwrap_or_else(|| "no output".to_string())
 }

@@ -16,8 +16,7 @@ pub struct IndexDef {
 impl IndexDef {
     /// The same statement, built without blocking writes.
     pub fn concurrent_sql(&self) -> String {
-        self.sql
-            .replacen(" INDEX IF NOT EXISTS", " INDEX CONCURRENTLY IF NOT EXISTS", 1)
+        self.sql.replacen(" INDEX IF NOT EXISTS", " INDEX CONCURRENTLY IF NOT EXISTS", 1)
     }
 }
 
@@ -69,12 +68,7 @@ fn parse_statement(sql: &str, comments: &[String]) -> Option<IndexDef> {
     let name = words.get(at + 1)?.to_string();
     let on = words.iter().position(|w| w.eq_ignore_ascii_case("ON"))?;
     let table = words.get(on + 1)?.to_string();
-    Some(IndexDef {
-        name,
-        table,
-        sql: sql.to_string(),
-        purpose: comments.join(" "),
-    })
+    Some(IndexDef { name, table, sql: sql.to_string(), purpose: comments.join(" ") })
 }
 
 #[cfg(test)]
@@ -89,11 +83,7 @@ mod tests {
         assert_eq!(names.len(), defs.len(), "duplicate index names");
         for d in &defs {
             assert!(d.sql.starts_with("CREATE "), "{}", d.sql);
-            assert!(
-                !d.purpose.is_empty(),
-                "index {} has no comment naming its query",
-                d.name
-            );
+            assert!(!d.purpose.is_empty(), "index {} has no comment naming its query", d.name);
             assert!(d.concurrent_sql().contains("CONCURRENTLY IF NOT EXISTS"));
         }
         let t = defs.iter().find(|d| d.name == "transactions_user_date_idx").unwrap();

@@ -11,11 +11,7 @@ use uuid::Uuid;
 /// INVALID by an interrupted concurrent build. CONCURRENTLY: writers are not blocked.
 pub async fn create_indexes(pool: &PgPool, progress: bool) -> Result<(usize, usize)> {
     let defs = indexes::definitions();
-    let bar = if progress {
-        ProgressBar::new(defs.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if progress { ProgressBar::new(defs.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
@@ -32,9 +28,7 @@ pub async fn create_indexes(pool: &PgPool, progress: bool) -> Result<(usize, usi
         match state {
             Some(true) => {}
             Some(false) => {
-                sqlx::raw_sql(&format!("DROP INDEX CONCURRENTLY IF EXISTS {}", def.name))
-                    .execute(pool)
-                    .await?;
+                sqlx::raw_sql(&format!("DROP INDEX CONCURRENTLY IF EXISTS {}", def.name)).execute(pool).await?;
                 sqlx::raw_sql(&def.concurrent_sql())
                     .execute(pool)
                     .await
@@ -85,10 +79,7 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
     .await?
     .unwrap_or((chrono::Utc::now().date_naive(), Uuid::max()));
 
-    let q = |s: &str| {
-        s.replace("$user", &format!("'{user}'"))
-            .replace("$account", &format!("'{account}'"))
-    };
+    let q = |s: &str| s.replace("$user", &format!("'{user}'")).replace("$account", &format!("'{account}'"));
     let queries = [
         HotQuery {
             name: "dashboard_accounts",
@@ -96,9 +87,7 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
         },
         HotQuery {
             name: "recent_transactions (dashboard)",
-            sql: app::data::transactions::RECENT_SQL
-                .replace("$1", &format!("'{user}'"))
-                .replace("$2", "10"),
+            sql: app::data::transactions::RECENT_SQL.replace("$1", &format!("'{user}'")).replace("$2", "10"),
         },
         HotQuery {
             name: "transactions_page (keyset, page 11)",
@@ -135,20 +124,16 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
         },
         HotQuery {
             name: "review_queue (uncategorized)",
-            sql: q(
-                "SELECT id, date, amount FROM transactions WHERE user_id = $user AND category_id IS NULL
-                    ORDER BY date DESC LIMIT 50",
-            ),
+            sql: q("SELECT id, date, amount FROM transactions WHERE user_id = $user AND category_id IS NULL
+                    ORDER BY date DESC LIMIT 50"),
         },
     ];
 
     let mut out = String::new();
     for hq in &queries {
         let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", hq.sql);
-        let plan: Value = sqlx::query_scalar(&explain)
-            .fetch_one(pool)
-            .await
-            .with_context(|| format!("explaining {}", hq.name))?;
+        let plan: Value =
+            sqlx::query_scalar(&explain).fetch_one(pool).await.with_context(|| format!("explaining {}", hq.name))?;
         let root = &plan[0];
         let mut indexes = Vec::new();
         let mut tree = String::new();
@@ -159,11 +144,7 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
             hq.name,
             root["Execution Time"].as_f64().unwrap_or(0.0),
             root["Planning Time"].as_f64().unwrap_or(0.0),
-            if indexes.is_empty() {
-                "none (sequential scan)".to_string()
-            } else {
-                indexes.join(", ")
-            },
+            if indexes.is_empty() { "none (sequential scan)".to_string() } else { indexes.join(", ") },
             tree
         ));
     }
@@ -196,19 +177,12 @@ fn walk(node: &Value, depth: usize, out: &mut String, indexes: &mut Vec<String>)
 
 /// VACUUM ANALYZE every table, then report sizes and dead rows (bloat).
 pub async fn optimize(pool: &PgPool, progress: bool) -> Result<String> {
-    let tables: Vec<String> = sqlx::query_scalar("SELECT relname::text FROM pg_stat_user_tables ORDER BY relname")
-        .fetch_all(pool)
-        .await?;
-    let bar = if progress {
-        ProgressBar::new(tables.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT relname::text FROM pg_stat_user_tables ORDER BY relname").fetch_all(pool).await?;
+    let bar = if progress { ProgressBar::new(tables.len() as u64) } else { ProgressBar::hidden() };
     for t in &tables {
         bar.set_message(t.clone());
-        sqlx::raw_sql(&format!("VACUUM (ANALYZE) \"{}\"", t.replace('"', "")))
-            .execute(pool)
-            .await?;
+        sqlx::raw_sql(&format!("VACUUM (ANALYZE) \"{}\"", t.replace('"', ""))).execute(pool).await?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -223,11 +197,7 @@ pub async fn optimize(pool: &PgPool, progress: bool) -> Result<String> {
         "table", "live rows", "dead rows", "bloat", "table", "indexes"
     );
     for (name, live, dead, table, idx) in rows {
-        let bloat = if live + dead > 0 {
-            dead as f64 * 100.0 / (live + dead) as f64
-        } else {
-            0.0
-        };
+        let bloat = if live + dead > 0 { dead as f64 * 100.0 / (live + dead) as f64 } else { 0.0 };
         out.push_str(&format!(
             "{name:<24} {live:>12} {dead:>10} {bloat:>7.1}% {:>12} {:>12}\n",
             human_bytes(table),

@@ -33,10 +33,12 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Cookies are marked Secure when the public URL is https.
     pub secure_cookies: bool,
+    /// Seals secrets at rest (TOTP secrets, later Plaid tokens).
+    pub sealing_key: app::sealing::SealingKey,
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, addr: SocketAddr) -> Self {
+    pub fn new(pool: PgPool, addr: SocketAddr, secret_key: [u8; 32]) -> Self {
         let assets = Arc::new(Assets::load());
         if !assets.has_front() {
             tracing::warn!(
@@ -50,19 +52,14 @@ impl AppState {
             .site_addr(addr)
             .build();
         let secure_cookies = std::env::var("MANNA_PUBLIC_URL").is_ok_and(|u| u.starts_with("https://"));
-        AppState {
-            leptos_options,
-            pool,
-            assets,
-            secure_cookies,
-        }
+        let sealing_key = app::sealing::SealingKey::new(secret_key);
+        AppState { leptos_options, pool, assets, secure_cookies, sealing_key }
     }
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let pool = state.pool.clone();
-    let context = move || provide_context(pool.clone());
+    let context = request_context(&state);
     let options = state.leptos_options.clone();
     let store = PostgresStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
@@ -86,15 +83,19 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http())
+}
+
+/// What every page render and server function can reach through context.
+fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let pool = state.pool.clone();
+    let key = state.sealing_key.clone();
+    move || {
+        provide_context(pool.clone());
+        provide_context(key.clone());
+    }
 }
 
 /// Ready when the database answers within two seconds.
@@ -112,30 +113,22 @@ async fn fallback(State(state): State<AppState>, req: Request<Body>) -> Response
     if let Some(resp) = state.assets.serve(&path, req.headers()).await {
         return resp;
     }
-    let pool = state.pool.clone();
     let options = state.leptos_options.clone();
-    let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(pool.clone()),
-        move || shell(options.clone()),
-    );
+    let handler =
+        leptos_axum::render_app_to_stream_with_context(request_context(&state), move || shell(options.clone()));
     handler(req).await.into_response()
 }
 
 /// Binds the address (with a clear error if it is taken) and serves until SIGINT/SIGTERM.
 pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!("Manna is listening on http://{local}");
     println!("Manna is running at http://{local}  (Ctrl-C to stop)");
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the HTTP server failed")?;
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
     Ok(())
 }
 

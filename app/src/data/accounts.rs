@@ -31,9 +31,6 @@ pub const DASHBOARD_ACCOUNTS_SQL: &str = "
     ORDER BY a.account_type, a.is_business, a.name, a.id";
 
 pub async fn list_active(pool: &PgPool, user_id: Uuid) -> DbResult<Vec<AccountRow>> {
-    let rows = sqlx::query_as::<_, AccountRow>(DASHBOARD_ACCOUNTS_SQL)
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query_as::<_, AccountRow>(DASHBOARD_ACCOUNTS_SQL).bind(user_id).fetch_all(pool).await?;
     Ok(rows)
 }

@@ -46,14 +46,7 @@ pub struct Entry<'a> {
 }
 
 /// Keys whose values never enter the audit trail.
-const SECRET_KEYS: [&str; 6] = [
-    "password",
-    "password_hash",
-    "totp_secret",
-    "access_token",
-    "recovery_codes",
-    "secret",
-];
+const SECRET_KEYS: [&str; 6] = ["password", "password_hash", "totp_secret", "access_token", "recovery_codes", "secret"];
 
 fn redact(value: Option<Value>) -> Option<Value> {
     fn walk(v: &mut Value) {
@@ -93,12 +86,7 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, entry: Entry<'_>) ->
     .bind(redact(entry.old_values))
     .bind(redact(entry.new_values))
     .bind(actor.ip.as_deref().filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()))
-    .bind(
-        actor
-            .user_agent
-            .as_deref()
-            .map(|ua| ua.chars().take(500).collect::<String>()),
-    )
+    .bind(actor.user_agent.as_deref().map(|ua| ua.chars().take(500).collect::<String>()))
     .bind(entry.impact.as_str())
     .bind(entry.compliance_flags.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     .execute(conn)

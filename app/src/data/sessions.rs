@@ -11,18 +11,21 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// Whether the sign-in passed a second factor.
+    pub mfa_verified: bool,
 }
 
 pub async fn create(conn: &mut PgConnection, s: NewSession<'_>) -> DbResult<Uuid> {
     let id = sqlx::query_scalar(
         "INSERT INTO user_sessions (user_id, session_id_hash, expires_at, ip_address, user_agent, mfa_verified)
-         VALUES ($1, $2, $3, $4::inet, $5, false) RETURNING id",
+         VALUES ($1, $2, $3, $4::inet, $5, $6) RETURNING id",
     )
     .bind(s.user_id)
     .bind(s.key_hash)
     .bind(s.expires_at)
     .bind(s.ip.filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()))
     .bind(s.user_agent.map(|ua| ua.chars().take(500).collect::<String>()))
+    .bind(s.mfa_verified)
     .fetch_one(conn)
     .await?;
     Ok(id)

@@ -35,10 +35,6 @@ pub const RECENT_SQL: &str = "
     ORDER BY t.date DESC, t.id DESC";
 
 pub async fn recent(pool: &PgPool, user_id: Uuid, limit: i64) -> DbResult<Vec<RecentRow>> {
-    let rows = sqlx::query_as::<_, RecentRow>(RECENT_SQL)
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query_as::<_, RecentRow>(RECENT_SQL).bind(user_id).bind(limit).fetch_all(pool).await?;
     Ok(rows)
 }

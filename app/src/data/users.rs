@@ -31,11 +31,12 @@ pub struct Credentials {
     pub password_hash: String,
     pub failed_login_count: i32,
     pub locked_until: Option<DateTime<Utc>>,
+    pub mfa_enabled: bool,
 }
 
 pub async fn credentials(pool: &PgPool, normalized_email: &str) -> DbResult<Option<Credentials>> {
     let row = sqlx::query_as::<_, Credentials>(
-        "SELECT id, password_hash, failed_login_count, locked_until
+        "SELECT id, password_hash, failed_login_count, locked_until, mfa_enabled
          FROM users WHERE lower(email) = $1 AND anonymized_at IS NULL",
     )
     .bind(normalized_email)
@@ -89,4 +90,87 @@ pub async fn record_success(conn: &mut PgConnection, user_id: Uuid) -> DbResult<
         .execute(conn)
         .await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MfaState {
+    pub email: String,
+    pub mfa_enabled: bool,
+    pub totp_secret_encrypted: Option<Vec<u8>>,
+    pub totp_pending_encrypted: Option<Vec<u8>>,
+    pub totp_last_step: Option<i64>,
+    pub recovery_codes_left: i32,
+}
+
+pub async fn mfa_state(conn: &mut PgConnection, user_id: Uuid) -> DbResult<MfaState> {
+    let row = sqlx::query_as::<_, MfaState>(
+        "SELECT email, mfa_enabled, totp_secret_encrypted, totp_pending_encrypted, totp_last_step,
+                coalesce(array_length(recovery_code_hashes, 1), 0) AS recovery_codes_left
+         FROM users WHERE id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(row)
+}
+
+pub async fn set_pending_totp(conn: &mut PgConnection, user_id: Uuid, sealed: &[u8]) -> DbResult<()> {
+    sqlx::query("UPDATE users SET totp_pending_encrypted = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(sealed)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Turns MFA on with the pending secret, the step just used, and the recovery codes' hashes.
+pub async fn enable_mfa(conn: &mut PgConnection, user_id: Uuid, step: i64, recovery_hashes: &[String]) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE users SET mfa_enabled = true, totp_secret_encrypted = totp_pending_encrypted,
+                          totp_pending_encrypted = NULL, totp_last_step = $2, recovery_code_hashes = $3
+         WHERE id = $1 AND totp_pending_encrypted IS NOT NULL",
+    )
+    .bind(user_id)
+    .bind(step)
+    .bind(recovery_hashes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn disable_mfa(conn: &mut PgConnection, user_id: Uuid) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE users SET mfa_enabled = false, totp_secret_encrypted = NULL, totp_pending_encrypted = NULL,
+                          totp_last_step = NULL, recovery_code_hashes = '{}'
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a used TOTP step; false if that step (or a later one) was already used.
+pub async fn use_totp_step(conn: &mut PgConnection, user_id: Uuid, step: i64) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+    )
+    .bind(user_id)
+    .bind(step)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Spends a recovery code (by hash); false if it is not one of the user's unused codes.
+pub async fn use_recovery_code(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET recovery_code_hashes = array_remove(recovery_code_hashes, $2)
+         WHERE id = $1 AND $2 = ANY(recovery_code_hashes)",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

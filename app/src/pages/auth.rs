@@ -67,3 +67,25 @@ pub fn SignupPage() -> impl IntoView {
         </section>
     }
 }
+
+/// The second step of signing in, when two-factor authentication is on.
+#[component]
+pub fn MfaPage() -> impl IntoView {
+    let action = ServerAction::<crate::mfa::MfaVerify>::new();
+    let error = error_of(action.value());
+    view! {
+        <Title text="Two-factor sign-in"/>
+        <section class="auth-card">
+            <h1>"Enter your code"</h1>
+            <p class="muted">"Open your authenticator app and type the 6-digit code for Manna, or one of your recovery codes."</p>
+            <ActionForm action>
+                <label for="code">"Code"</label>
+                <input id="code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code"
+                    required autofocus maxlength="20" spellcheck="false"/>
+                {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <button type="submit" class="button" disabled=move || action.pending().get()>"Verify"</button>
+            </ActionForm>
+            <p class="muted"><a href="/login">"Start over"</a></p>
+        </section>
+    }
+}

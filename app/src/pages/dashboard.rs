@@ -130,13 +130,8 @@ impl Scope {
     }
 }
 
-const KIND_ORDER: [AccountKind; 5] = [
-    AccountKind::Depository,
-    AccountKind::Investment,
-    AccountKind::Credit,
-    AccountKind::Loan,
-    AccountKind::Other,
-];
+const KIND_ORDER: [AccountKind; 5] =
+    [AccountKind::Depository, AccountKind::Investment, AccountKind::Credit, AccountKind::Loan, AccountKind::Other];
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -321,11 +316,7 @@ fn RecentTransactions(rows: Vec<RecentTransaction>) -> impl IntoView {
 
 #[component]
 fn AccountGroup(kind: AccountKind, rows: Vec<AccountView>, currency: Currency) -> impl IntoView {
-    let subtotal: Decimal = rows
-        .iter()
-        .filter(|a| a.currency == currency)
-        .map(|a| a.current_balance)
-        .sum();
+    let subtotal: Decimal = rows.iter().filter(|a| a.currency == currency).map(|a| a.current_balance).sum();
     let heading_id = format!("group-{kind:?}").to_lowercase();
     let labelled_by = heading_id.clone();
     view! {
@@ -361,15 +352,8 @@ fn AccountRowView(account: AccountView) -> impl IntoView {
         }
         _ => None,
     };
-    let available = account
-        .available_balance
-        .map(|b| format_money(b, account.currency))
-        .unwrap_or_else(|| "—".into());
-    let balance_class = if account.kind.is_liability() {
-        "num negative"
-    } else {
-        "num"
-    };
+    let available = account.available_balance.map(|b| format_money(b, account.currency)).unwrap_or_else(|| "—".into());
+    let balance_class = if account.kind.is_liability() { "num negative" } else { "num" };
     view! {
         <tr data-account-id=account.id.to_string()>
             <td>

@@ -1,6 +1,7 @@
 //! Settings › Security: sign-ins (revocable) and the account's activity.
 
 use crate::error::AppError;
+use crate::mfa::{MfaBegin, MfaConfirm, MfaDisable, mfa_status};
 use crate::settings::{ActivityView, RevokeSession, SessionView, activity, list_sessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -57,6 +58,7 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <TwoFactor/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match history.await {
@@ -121,5 +123,79 @@ fn ActivityRow(entry: ActivityView) -> impl IntoView {
                 {entry.ip.map(|ip| format!(" · {ip}"))}
             </span>
         </li>
+    }
+}
+
+/// Turning two-factor authentication on (QR code, confirm with a code, recovery
+/// codes shown once) and off (with a current code).
+#[component]
+fn TwoFactor() -> impl IntoView {
+    let begin = ServerAction::<MfaBegin>::new();
+    let confirm = ServerAction::<MfaConfirm>::new();
+    let disable = ServerAction::<MfaDisable>::new();
+    let status = Resource::new(move || (confirm.version().get(), disable.version().get()), |_| mfa_status());
+    let failure = move || {
+        [
+            begin.value().get().and_then(|r| r.err()),
+            confirm.value().get().and_then(|r| r.err()),
+            disable.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_string())
+    };
+    view! {
+        <section class="account-group" aria-labelledby="mfa-heading">
+            <div class="group-header">
+                <h2 id="mfa-heading">"Two-factor authentication"</h2>
+            </div>
+            <div class="panel-body">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let Ok(state) = status.await else { return ().into_any() };
+                        if let Some(Ok(codes)) = confirm.value().get() {
+                            return view! {
+                                <p><strong>"Two-factor authentication is on."</strong>
+                                   " Save these recovery codes somewhere safe: each signs you in once if you lose your phone. They are not shown again."</p>
+                                <ol class="recovery-codes" data-testid="recovery-codes">
+                                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                                </ol>
+                            }.into_any();
+                        }
+                        if state.enabled {
+                            return view! {
+                                <p><span class="badge">"On"</span>
+                                   {format!(" {} recovery codes left.", state.recovery_codes_left)}</p>
+                                <ActionForm action=disable attr:class="inline-form">
+                                    <label for="disable-code">"Code from your app"</label>
+                                    <input id="disable-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="7"/>
+                                    <button type="submit" class="button small secondary">"Turn off"</button>
+                                </ActionForm>
+                            }.into_any();
+                        }
+                        match begin.value().get() {
+                            Some(Ok(setup)) => view! {
+                                <p>"Scan this code with your authenticator app (or type the key), then enter the 6-digit code it shows."</p>
+                                <div class="qr" inner_html=setup.qr_svg></div>
+                                <p class="muted">"Key: " <code data-testid="totp-secret">{setup.secret}</code></p>
+                                <ActionForm action=confirm attr:class="inline-form">
+                                    <label for="confirm-code">"Code"</label>
+                                    <input id="confirm-code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="7"/>
+                                    <button type="submit" class="button small">"Turn on"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! {
+                                <p>"Off. Add a second step to signing in with an authenticator app."</p>
+                                <button type="button" class="button small" on:click=move |_| { begin.dispatch(MfaBegin {}); }>
+                                    "Set up two-factor authentication"
+                                </button>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                {move || failure().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            </div>
+        </section>
     }
 }

@@ -47,9 +47,5 @@ pub const SPENDS: &[Spend] = &[
     Spend { merchant: "The Capital Grille", category: "Business meals", min: 6_000, max: 40_000, weight: 1, business: true, channel: "in store" },
 ];
 
-pub const CITIES: [(&str, &str); 4] = [
-    ("San Francisco", "CA"),
-    ("Oakland", "CA"),
-    ("Seattle", "WA"),
-    ("Portland", "OR"),
-];
+pub const CITIES: [(&str, &str); 4] =
+    [("San Francisco", "CA"), ("Oakland", "CA"), ("Seattle", "WA"), ("Portland", "OR")];

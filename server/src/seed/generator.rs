@@ -45,12 +45,7 @@ impl<'a> Generator<'a> {
         rng: ChaCha8Rng,
     ) -> Self {
         let weights = |business: bool| {
-            SPENDS
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.business == business)
-                .map(|(i, s)| (i, s.weight))
-                .collect()
+            SPENDS.iter().enumerate().filter(|(_, s)| s.business == business).map(|(i, s)| (i, s.weight)).collect()
         };
         Generator {
             user,
@@ -117,8 +112,7 @@ impl<'a> Generator<'a> {
                                           features_used, top_alternatives) FROM STDIN",
                 )
                 .await?;
-            copy.send(std::mem::take(&mut self.prediction_rows).into_bytes())
-                .await?;
+            copy.send(std::mem::take(&mut self.prediction_rows).into_bytes()).await?;
             copy.finish().await?;
         }
         Ok((self.written, self.predictions))
@@ -150,25 +144,12 @@ impl<'a> Generator<'a> {
 
     fn opening_balances(&mut self, date: NaiveDate) {
         let cat = self.cats.get("Transfer").copied();
-        for (role, cents) in [
-            (Role::Checking, 450_000),
-            (Role::Savings, 1_200_000),
-            (Role::BizChecking, 900_000),
-        ] {
+        for (role, cents) in [(Role::Checking, 450_000), (Role::Savings, 1_200_000), (Role::BizChecking, 900_000)] {
             if let Some(account) = self.accounts.get(&role).copied()
                 && self.written < self.target
             {
                 let business = role == Role::BizChecking;
-                let row = Row::new(
-                    account,
-                    cents,
-                    date,
-                    "Opening balance",
-                    None,
-                    cat,
-                    "adjustment",
-                    business,
-                );
+                let row = Row::new(account, cents, date, "Opening balance", None, cat, "adjustment", business);
                 self.push(row, "user");
             }
         }
@@ -182,14 +163,7 @@ impl<'a> Generator<'a> {
                 let pay = self.income_covering(0, 385_000, 115);
                 self.simple(Role::Checking, pay, "ACME CORP PAYROLL", "Acme Corp", "Salary", date);
                 if day == 1 {
-                    self.simple(
-                        Role::Checking,
-                        -210_000,
-                        "Rent",
-                        "Greenview Property Mgmt",
-                        "Rent",
-                        date,
-                    );
+                    self.simple(Role::Checking, -210_000, "Rent", "Greenview Property Mgmt", "Rent", date);
                 }
             }
             2 => self.transfer(Role::Checking, Role::Savings, 50_000, "Savings transfer", date),
@@ -209,14 +183,7 @@ impl<'a> Generator<'a> {
             if matches!(day, 3 | 17) {
                 let floor = self.rng.gen_range(250_000..900_000);
                 let amount = self.income_covering(1, floor, 130);
-                self.simple(
-                    Role::BizChecking,
-                    amount,
-                    "STRIPE TRANSFER",
-                    "Stripe",
-                    "Business income",
-                    date,
-                );
+                self.simple(Role::BizChecking, amount, "STRIPE TRANSFER", "Stripe", "Business income", date);
             }
             if day == 22 {
                 let owed = std::mem::take(&mut self.card_spend[1]);
@@ -298,11 +265,7 @@ impl<'a> Generator<'a> {
     fn random_spend(&mut self, date: NaiveDate) {
         let business = self.user.is_business && self.rng.gen_ratio(1, 5);
         let idx = {
-            let weights = if business {
-                &self.business_weights
-            } else {
-                &self.personal_weights
-            };
+            let weights = if business { &self.business_weights } else { &self.personal_weights };
             let total: u32 = weights.iter().map(|w| w.1).sum();
             let mut pick = self.rng.gen_range(0..total);
             let mut chosen = weights[0].0;
@@ -316,11 +279,7 @@ impl<'a> Generator<'a> {
             chosen
         };
         let spend = &SPENDS[idx];
-        let cents = if spend.min == spend.max {
-            spend.min
-        } else {
-            self.rng.gen_range(spend.min..=spend.max)
-        };
+        let cents = if spend.min == spend.max { spend.min } else { self.rng.gen_range(spend.min..=spend.max) };
         let on_card = self.rng.gen_ratio(7, 10);
         let role = match (business, on_card) {
             (true, true) => Role::BizCard,
@@ -392,12 +351,7 @@ impl<'a> Generator<'a> {
             row.prediction = Some(prediction_id);
             let confidence = self.rng.gen_range(5_500..9_990) as f64 / 10_000.0;
             let alternative = self.cats.get("Shopping").copied().unwrap_or(category);
-            let tokens: Vec<String> = row
-                .merchant
-                .unwrap_or("")
-                .split_whitespace()
-                .map(str::to_lowercase)
-                .collect();
+            let tokens: Vec<String> = row.merchant.unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
             let _ = writeln!(
                 self.prediction_rows,
                 "{}\t{}\t{}\t{}\t{:.4}\tnb-2026.1\t{}\t{}",
@@ -422,11 +376,8 @@ impl<'a> Generator<'a> {
             row.category = None;
         }
         let opt = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_else(|| "\\N".into());
-        let reconciled_at = if row.reconciled {
-            format!("{} 12:00:00+00", row.date + Duration::days(35))
-        } else {
-            "\\N".into()
-        };
+        let reconciled_at =
+            if row.reconciled { format!("{} 12:00:00+00", row.date + Duration::days(35)) } else { "\\N".into() };
         let _ = writeln!(
             self.rows,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",

@@ -46,12 +46,10 @@ pub struct SeedReport {
 }
 
 pub async fn demo_user_exists(pool: &PgPool) -> Result<bool> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1)")
-            .bind(DEMO_EMAIL)
-            .fetch_one(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1)")
+        .bind(DEMO_EMAIL)
+        .fetch_one(pool)
+        .await?)
 }
 
 pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
@@ -71,9 +69,7 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
     .execute(&mut *tx)
     .await?;
     if opts.reset {
-        sqlx::query("DELETE FROM users WHERE email LIKE '%@manna.local'")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM users WHERE email LIKE '%@manna.local'").execute(&mut *tx).await?;
     } else {
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email LIKE '%@manna.local')")
             .fetch_one(&mut *tx)
@@ -86,17 +82,9 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
     let institutions = upsert_institutions(&mut tx).await?;
     let categories = load_categories(&mut tx).await?;
     let bulk = opts.transactions >= BULK_THRESHOLD;
-    let dropped = if bulk {
-        drop_transaction_indexes(&mut tx).await?
-    } else {
-        Vec::new()
-    };
+    let dropped = if bulk { drop_transaction_indexes(&mut tx).await? } else { Vec::new() };
 
-    let bar = if opts.progress {
-        ProgressBar::new(opts.transactions)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if opts.progress { ProgressBar::new(opts.transactions) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} seeding [{bar:40}] {human_pos}/{human_len} transactions ({per_sec}, eta {eta})",
@@ -105,19 +93,12 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
         .progress_chars("=> "),
     );
 
-    let mut report = SeedReport {
-        users: opts.users,
-        ..Default::default()
-    };
+    let mut report = SeedReport { users: opts.users, ..Default::default() };
     let per_user = opts.transactions / u64::from(opts.users);
     let today = Utc::now().date_naive();
     for u in 0..opts.users {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(u64::from(u) * 7919));
-        let count = if u == 0 {
-            per_user + opts.transactions % u64::from(opts.users)
-        } else {
-            per_user
-        };
+        let count = if u == 0 { per_user + opts.transactions % u64::from(opts.users) } else { per_user };
         let user = insert_user(&mut tx, u, &password_hash, &mut rng).await?;
         let accounts = insert_accounts(&mut tx, &user, &institutions, &mut rng).await?;
         report.accounts += accounts.len() as u32;
@@ -133,10 +114,7 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
 
     if !dropped.is_empty() {
         // Indexes cannot be built over pending deferred checks: run them now.
-        sqlx::raw_sql("SET CONSTRAINTS ALL IMMEDIATE")
-            .execute(&mut *tx)
-            .await
-            .context("checking the loaded data")?;
+        sqlx::raw_sql("SET CONSTRAINTS ALL IMMEDIATE").execute(&mut *tx).await.context("checking the loaded data")?;
         if opts.progress {
             eprintln!("rebuilding {} transaction indexes…", dropped.len());
         }
@@ -159,21 +137,13 @@ pub fn hash_password(password: &str) -> Result<String> {
     let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string())
+    Ok(argon.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("{e}"))?.to_string())
 }
 
 async fn drop_transaction_indexes(tx: &mut PgConnection) -> Result<Vec<indexes::IndexDef>> {
-    let defs: Vec<_> = indexes::definitions()
-        .into_iter()
-        .filter(|d| d.table == "transactions")
-        .collect();
+    let defs: Vec<_> = indexes::definitions().into_iter().filter(|d| d.table == "transactions").collect();
     for def in &defs {
-        sqlx::raw_sql(&format!("DROP INDEX IF EXISTS {}", def.name))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::raw_sql(&format!("DROP INDEX IF EXISTS {}", def.name)).execute(&mut *tx).await?;
     }
     Ok(defs)
 }
@@ -207,9 +177,8 @@ async fn upsert_institutions(tx: &mut PgConnection) -> Result<Vec<Institution>> 
 }
 
 async fn load_categories(tx: &mut PgConnection) -> Result<HashMap<String, Uuid>> {
-    let rows: Vec<(String, Uuid)> = sqlx::query_as("SELECT name, id FROM categories WHERE user_id IS NULL")
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows: Vec<(String, Uuid)> =
+        sqlx::query_as("SELECT name, id FROM categories WHERE user_id IS NULL").fetch_all(&mut *tx).await?;
     let map: HashMap<_, _> = rows.into_iter().collect();
     if map.len() < 40 {
         bail!("the default categories are missing: run `manna migrate` first");
@@ -223,16 +192,11 @@ pub(super) struct SeedUser {
 }
 
 async fn insert_user(tx: &mut PgConnection, index: u32, password_hash: &str, rng: &mut ChaCha8Rng) -> Result<SeedUser> {
-    const FIRST: [&str; 8] = [
-        "Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Harper", "Rowan",
-    ];
+    const FIRST: [&str; 8] = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Harper", "Rowan"];
     let (email, name) = if index == 0 {
         (DEMO_EMAIL.to_string(), "Demo".to_string())
     } else {
-        (
-            format!("user{index}@manna.local"),
-            FIRST[rng.gen_range(0..FIRST.len())].to_string(),
-        )
+        (format!("user{index}@manna.local"), FIRST[rng.gen_range(0..FIRST.len())].to_string())
     };
     let is_business = index.is_multiple_of(2);
     let business_name = is_business.then(|| format!("{name} Studio LLC"));
@@ -281,22 +245,8 @@ async fn insert_accounts(
         (Role::Card, "Rewards Visa", "credit", "credit card", 2, Some(8_000)),
     ];
     if user.is_business {
-        specs.push((
-            Role::BizChecking,
-            "Business Checking",
-            "depository",
-            "checking",
-            0,
-            None,
-        ));
-        specs.push((
-            Role::BizCard,
-            "Business Platinum Card",
-            "credit",
-            "credit card",
-            2,
-            Some(15_000),
-        ));
+        specs.push((Role::BizChecking, "Business Checking", "depository", "checking", 0, None));
+        specs.push((Role::BizCard, "Business Platinum Card", "credit", "credit card", 2, Some(15_000)));
     }
     let mut out = Vec::new();
     for (role, name, kind, subtype, inst, limit) in specs {
@@ -377,13 +327,9 @@ async fn insert_budget(
     .bind(end)
     .fetch_one(&mut *tx)
     .await?;
-    for (cat, amount) in [
-        ("Groceries", 600),
-        ("Restaurants", 300),
-        ("Coffee", 60),
-        ("Transportation", 250),
-        ("Shopping", 400),
-    ] {
+    for (cat, amount) in
+        [("Groceries", 600), ("Restaurants", 300), ("Coffee", 60), ("Transportation", 250), ("Shopping", 400)]
+    {
         if let Some(category_id) = cats.get(cat) {
             sqlx::query(
                 "INSERT INTO budget_items (user_id, budget_id, category_id, amount, rollover) VALUES ($1, $2, $3, $4, $5)",

@@ -67,10 +67,7 @@ fn an_unusable_data_dir_is_a_clear_error() {
 
 #[test]
 fn a_refused_connection_is_a_clear_error_without_the_password() {
-    let o = manna(
-        &["health-check"],
-        &[("DATABASE_URL", "postgres://someone:s3cret-pw@127.0.0.1:1/manna")],
-    );
+    let o = manna(&["health-check"], &[("DATABASE_URL", "postgres://someone:s3cret-pw@127.0.0.1:1/manna")]);
     assert_one_line_error(&o, "cannot connect to the database");
     assert!(!stderr(&o).contains("s3cret-pw"));
     let o = manna(&["migrate"], &[("DATABASE_URL", "not a url")]);
@@ -81,10 +78,7 @@ fn a_refused_connection_is_a_clear_error_without_the_password() {
 fn a_port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let o = manna(
-        &["serve"],
-        &[("MANNA_ADDR", &addr), ("DATABASE_URL", "postgres://x@127.0.0.1:1/x")],
-    );
+    let o = manna(&["serve"], &[("MANNA_ADDR", &addr), ("DATABASE_URL", "postgres://x@127.0.0.1:1/x")]);
     assert_one_line_error(&o, "cannot listen on");
     let o = manna(&["serve"], &[("MANNA_ADDR", "not-an-address")]);
     assert_one_line_error(&o, "MANNA_ADDR");
@@ -112,10 +106,7 @@ async fn init_db_generates_a_private_secret_key_once() {
     use std::os::unix::fs::PermissionsExt;
     let db = test_db().await;
     let dir = std::env::temp_dir().join(format!("manna-key-{}", uuid::Uuid::new_v4()));
-    let env = [
-        ("DATABASE_URL", db.url()),
-        ("MANNA_DATA_DIR", dir.to_string_lossy().to_string()),
-    ];
+    let env = [("DATABASE_URL", db.url()), ("MANNA_DATA_DIR", dir.to_string_lossy().to_string())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let o = manna(&["init-db"], &env);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -123,16 +114,10 @@ async fn init_db_generates_a_private_secret_key_once() {
     let key = std::fs::read_to_string(&key_path).unwrap();
     assert_eq!(key.len(), 64);
     assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(
-        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777, 0o600);
     let o = manna(&["init-db"], &env);
     assert!(o.status.success());
     assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key, "the key is kept");
-    assert!(
-        !String::from_utf8_lossy(&o.stdout).contains(&key),
-        "the key is never printed"
-    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(&key), "the key is never printed");
     std::fs::remove_dir_all(dir).ok();
 }

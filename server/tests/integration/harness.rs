@@ -24,9 +24,7 @@ pub fn cluster() -> &'static EmbeddedPostgres {
 }
 
 async fn admin() -> PgConnection {
-    PgConnection::connect_with(&cluster().connect_options("postgres"))
-        .await
-        .expect("connect to the test cluster")
+    PgConnection::connect_with(&cluster().connect_options("postgres")).await.expect("connect to the test cluster")
 }
 
 /// The migrated template; named after the migrations so a schema change makes a new one.
@@ -36,15 +34,10 @@ async fn template() -> String {
             let checksum: u64 = MIGRATOR
                 .iter()
                 .flat_map(|m| m.checksum.iter().copied())
-                .fold(1469598103934665603u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(1099511628211)
-                });
+                .fold(1469598103934665603u64, |h, b| (h ^ u64::from(b)).wrapping_mul(1099511628211));
             let name = format!("tmpl_{checksum:016x}");
             let mut conn = admin().await;
-            sqlx::query("SELECT pg_advisory_lock(4242)")
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            sqlx::query("SELECT pg_advisory_lock(4242)").execute(&mut conn).await.unwrap();
             // Databases of earlier runs.
             let old: Vec<String> =
                 sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 't\\_%'")
@@ -52,9 +45,8 @@ async fn template() -> String {
                     .await
                     .unwrap();
             for db in old {
-                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
+                let _ =
+                    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")).execute(&mut conn).await;
             }
             let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
                 .bind(&name)
@@ -62,25 +54,16 @@ async fn template() -> String {
                 .await
                 .unwrap();
             if !exists {
-                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
+                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.unwrap();
                 let pool = PgPoolOptions::new()
                     .max_connections(1)
                     .connect_with(cluster().connect_options(&name))
                     .await
                     .unwrap();
-                MIGRATOR
-                    .run(&pool)
-                    .await
-                    .expect("migrations apply to an empty database");
+                MIGRATOR.run(&pool).await.expect("migrations apply to an empty database");
                 pool.close().await;
             }
-            sqlx::query("SELECT pg_advisory_unlock(4242)")
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            sqlx::query("SELECT pg_advisory_unlock(4242)").execute(&mut conn).await.unwrap();
             name
         })
         .await
@@ -104,15 +87,8 @@ pub async fn test_db() -> TestDb {
     let template = template().await;
     let name = format!("t_{}", Uuid::new_v4().simple());
     let mut conn = admin().await;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let pool = PgPoolOptions::new()
-        .max_connections(5)
-        .connect_with(cluster().connect_options(&name))
-        .await
-        .unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")).execute(&mut conn).await.unwrap();
+    let pool = PgPoolOptions::new().max_connections(5).connect_with(cluster().connect_options(&name)).await.unwrap();
     TestDb { name, pool }
 }
 
@@ -120,15 +96,8 @@ pub async fn test_db() -> TestDb {
 pub async fn empty_db() -> TestDb {
     let name = format!("t_{}", Uuid::new_v4().simple());
     let mut conn = admin().await;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(cluster().connect_options(&name))
-        .await
-        .unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.unwrap();
+    let pool = PgPoolOptions::new().max_connections(2).connect_with(cluster().connect_options(&name)).await.unwrap();
     TestDb { name, pool }
 }
 
@@ -147,28 +116,16 @@ impl TestApp {
 pub async fn spawn_app(pool: PgPool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(pool, addr);
+    let state = AppState::new(pool, addr, rand::random());
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestApp {
-        addr,
-        client: new_client(),
-    }
+    TestApp { addr, client: new_client() }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 pub fn new_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
 }
 
 impl TestApp {
@@ -192,9 +149,7 @@ impl TestApp {
     /// A new client signed in as `email`.
     pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
         let client = new_client();
-        let r = self
-            .post_form(&client, "sign_in", &[("email", email), ("password", password)])
-            .await;
+        let r = self.post_form(&client, "sign_in", &[("email", email), ("password", password)]).await;
         let status = r.status();
         assert!(
             status.is_success() || status.is_redirection(),
@@ -206,12 +161,7 @@ impl TestApp {
 
     pub async fn sign_up(&self, email: &str, password: &str) -> reqwest::Client {
         let client = new_client();
-        let form = [
-            ("email", email),
-            ("password", password),
-            ("confirm", password),
-            ("display_name", "Test"),
-        ];
+        let form = [("email", email), ("password", password), ("confirm", password), ("display_name", "Test")];
         let r = self.post_form(&client, "sign_up", &form).await;
         let status = r.status();
         assert!(
@@ -227,12 +177,6 @@ pub const DEMO: (&str, &str) = (manna_server::seed::DEMO_EMAIL, manna_server::se
 
 /// Seeds `transactions` rows over `users` users with the real seeder.
 pub async fn seed(pool: &PgPool, users: u32, transactions: u64) -> manna_server::seed::SeedReport {
-    let opts = manna_server::seed::SeedOptions {
-        users,
-        transactions,
-        seed: 7,
-        reset: false,
-        progress: false,
-    };
+    let opts = manna_server::seed::SeedOptions { users, transactions, seed: 7, reset: false, progress: false };
     manna_server::seed::seed(pool, &opts).await.expect("seed")
 }

@@ -25,9 +25,7 @@ async fn readyz_and_sign_in_fail_fast_when_the_database_is_down() {
     let started = Instant::now();
     let r = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 503);
-    let r = app
-        .post_form(&app.client, "sign_in", &[("email", DEMO.0), ("password", DEMO.1)])
-        .await;
+    let r = app.post_form(&app.client, "sign_in", &[("email", DEMO.0), ("password", DEMO.1)]).await;
     let body = r.text().await.unwrap();
     assert!(body.contains("Unavailable"), "a typed outage error, not a hang: {body}");
     // A signed-out page still renders (it needs no data).
@@ -85,12 +83,8 @@ async fn the_dashboard_server_function_answers_json_for_the_current_user_only() 
     let body = r.text().await.unwrap();
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let ids: Vec<String> = json["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids: Vec<String> =
+        json["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
     let expected: Vec<String> = sqlx::query_scalar(
         "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id WHERE u.email = 'demo@manna.local' AND a.is_active",
     )
@@ -115,11 +109,7 @@ async fn signed_out_visitors_are_asked_to_sign_in_and_see_no_data() {
     assert!(html.contains("Sign in to see your accounts"));
     assert!(!html.contains("Everyday Checking"));
     let r = app.post_form(&app.client, "dashboard", &[]).await;
-    assert!(
-        r.status().is_client_error() || r.status().is_server_error(),
-        "{}",
-        r.status()
-    );
+    assert!(r.status().is_client_error() || r.status().is_server_error(), "{}", r.status());
     assert!(r.text().await.unwrap().contains("Unauthorized"));
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod harness;
 mod http;
+mod mfa;
 mod schema;
 mod seed;
 mod settings;

@@ -116,10 +116,7 @@ async fn a_transfer_must_balance_at_commit() {
     insert_leg(y, b, "99.99", j, x).execute(&mut *tx).await.unwrap();
     let err = tx.commit().await.unwrap_err();
     assert!(err.to_string().contains("does not balance"), "{err}");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await.unwrap();
     assert_eq!(count, 0, "nothing of the failed entry remains");
 
     // Balanced: accepted.
@@ -130,24 +127,13 @@ async fn a_transfer_must_balance_at_commit() {
     tx.commit().await.unwrap();
 
     // Editing one leg alone, or deleting it, unbalances the entry: refused.
-    let err = sqlx::query("UPDATE transactions SET amount = 50 WHERE id = $1")
-        .bind(y)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err =
+        sqlx::query("UPDATE transactions SET amount = 50 WHERE id = $1").bind(y).execute(&db.pool).await.unwrap_err();
     assert!(err.to_string().contains("does not balance"), "{err}");
-    let err = sqlx::query("DELETE FROM transactions WHERE id = $1")
-        .bind(y)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err = sqlx::query("DELETE FROM transactions WHERE id = $1").bind(y).execute(&db.pool).await.unwrap_err();
     assert!(err.to_string().contains("does not balance"), "{err}");
     // Deleting the whole entry is fine.
-    sqlx::query("DELETE FROM transactions WHERE journal_entry_id = $1")
-        .bind(j)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query("DELETE FROM transactions WHERE journal_entry_id = $1").bind(j).execute(&db.pool).await.unwrap();
 }
 
 #[tokio::test]
@@ -181,11 +167,7 @@ async fn tax_year_follows_the_users_fiscal_year_as_in_rust() {
             .unwrap();
         assert_eq!(rows.len(), dates.len());
         for (date, year) in rows {
-            assert_eq!(
-                year,
-                tax_year(date, start as u32),
-                "{date} with a fiscal year starting in month {start}"
-            );
+            assert_eq!(year, tax_year(date, start as u32), "{date} with a fiscal year starting in month {start}");
         }
     }
     // Moving a transaction's date moves its tax year.
@@ -215,10 +197,7 @@ async fn money_is_exact_numeric_and_bounded() {
             .await
             .unwrap();
     }
-    let sum: Decimal = sqlx::query_scalar("SELECT sum(amount) FROM transactions")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let sum: Decimal = sqlx::query_scalar("SELECT sum(amount) FROM transactions").fetch_one(&db.pool).await.unwrap();
     assert!(sum.is_zero(), "0.10 + 0.20 - 0.30 = {sum}");
     let too_big = sqlx::query(
         "INSERT INTO transactions (user_id, account_id, amount, date, name) VALUES ($1, $2, 1e13, '2024-01-01', 'x')",
@@ -234,11 +213,8 @@ async fn money_is_exact_numeric_and_bounded() {
 async fn updated_at_moves_on_update() {
     let db = test_db().await;
     let u = user(&db.pool, "ts@example.com", 1).await;
-    let before: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT updated_at FROM users WHERE id = $1")
-        .bind(u)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let before: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM users WHERE id = $1").bind(u).fetch_one(&db.pool).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let after: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("UPDATE users SET display_name = 'New' WHERE id = $1 RETURNING updated_at")

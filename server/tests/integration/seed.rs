@@ -75,31 +75,15 @@ async fn seeding_is_exact_deterministic_and_consistent() {
 async fn seeding_twice_needs_reset_and_a_failed_seed_leaves_nothing() {
     let db = test_db().await;
     seed(&db.pool, 1, 200).await;
-    let opts = manna_server::seed::SeedOptions {
-        users: 1,
-        transactions: 200,
-        seed: 7,
-        reset: false,
-        progress: false,
-    };
+    let opts = manna_server::seed::SeedOptions { users: 1, transactions: 200, seed: 7, reset: false, progress: false };
     let err = manna_server::seed::seed(&db.pool, &opts).await.unwrap_err();
     assert!(err.to_string().contains("--reset"), "{err}");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&db.pool).await.unwrap();
     assert_eq!(users, 1);
 
-    let opts = manna_server::seed::SeedOptions {
-        reset: true,
-        transactions: 300,
-        ..opts
-    };
+    let opts = manna_server::seed::SeedOptions { reset: true, transactions: 300, ..opts };
     manna_server::seed::seed(&db.pool, &opts).await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await.unwrap();
     assert_eq!(count, 300);
 }
 
@@ -107,15 +91,9 @@ async fn seeding_twice_needs_reset_and_a_failed_seed_leaves_nothing() {
 async fn bulk_seeding_rebuilds_every_transactions_index() {
     let db = test_db().await;
     seed(&db.pool, 1, 100_000).await;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await.unwrap();
     assert_eq!(count, 100_000);
-    for def in manna_server::indexes::definitions()
-        .into_iter()
-        .filter(|d| d.table == "transactions")
-    {
+    for def in manna_server::indexes::definitions().into_iter().filter(|d| d.table == "transactions") {
         let valid: Option<bool> = sqlx::query_scalar(
             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
         )
@@ -126,22 +104,9 @@ async fn bulk_seeding_rebuilds_every_transactions_index() {
         assert_eq!(valid, Some(true), "index {} after a bulk seed", def.name);
     }
     // create-indexes has nothing to do afterwards, and rebuilds a dropped one.
-    assert_eq!(
-        manna_server::maintenance::create_indexes(&db.pool, false)
-            .await
-            .unwrap(),
-        (0, 0)
-    );
-    sqlx::query("DROP INDEX transactions_tags_gin")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        manna_server::maintenance::create_indexes(&db.pool, false)
-            .await
-            .unwrap(),
-        (1, 0)
-    );
+    assert_eq!(manna_server::maintenance::create_indexes(&db.pool, false).await.unwrap(), (0, 0));
+    sqlx::query("DROP INDEX transactions_tags_gin").execute(&db.pool).await.unwrap();
+    assert_eq!(manna_server::maintenance::create_indexes(&db.pool, false).await.unwrap(), (1, 0));
     let report = manna_server::maintenance::analyze_performance(&db.pool).await.unwrap();
     assert!(report.contains("transactions_user_date_idx"), "{report}");
 }
