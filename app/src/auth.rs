@@ -166,7 +166,7 @@ pub mod ssr {
     }
 
     /// argon2id with OWASP's minimum (m = 19 MiB, t = 2, p = 1).
-    fn argon() -> argon2::Argon2<'static> {
+    pub fn argon() -> argon2::Argon2<'static> {
         let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
         argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
     }

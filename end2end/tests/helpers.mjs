@@ -1,5 +1,6 @@
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 
 export const BASE_URL = process.env.BASE_URL;
 
@@ -47,4 +48,20 @@ export async function signIn(page, { email, password } = DEMO) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForSelector('[data-testid="net-worth"], .empty-state h2', { timeout: 15_000 });
+}
+
+/// RFC 6238 TOTP (SHA-1, 30 s, 6 digits), as an authenticator app computes it.
+export function totp(base32Secret, unixSeconds = Math.floor(Date.now() / 1000)) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of base32Secret.replace(/[\s=]/g, '').toUpperCase()) {
+    bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, '0');
 }
