@@ -18,13 +18,7 @@ pub async fn create_indexes(pool: &PgPool, progress: bool) -> Result<(usize, usi
     let (mut created, mut rebuilt) = (0, 0);
     for def in &defs {
         bar.set_message(def.name.clone());
-        let state: Option<bool> = sqlx::query_scalar(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-             WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace",
-        )
-        .bind(&def.name)
-        .fetch_optional(pool)
-        .await?;
+        let state = index_validity(pool, &def.name).await?;
         match state {
             Some(true) => {}
             Some(false) => {
@@ -47,6 +41,18 @@ pub async fn create_indexes(pool: &PgPool, progress: bool) -> Result<(usize, usi
     }
     bar.finish_and_clear();
     Ok((created, rebuilt))
+}
+
+/// Whether an index exists and is valid (`None`: it does not exist; `Some(false)`: a
+/// concurrent build was interrupted and left it unusable).
+pub async fn index_validity(pool: &PgPool, name: &str) -> Result<Option<bool>> {
+    Ok(sqlx::query_scalar(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// A hot query, as the app runs it, with parameters for the demo user.

@@ -57,13 +57,7 @@ async fn the_schema_has_fourteen_tables_and_forty_indexes() {
     assert!(indexes >= 40, "{indexes} indexes");
     // Every index of the index migration exists and is valid.
     for def in manna_server::indexes::definitions() {
-        let valid: Option<bool> = sqlx::query_scalar(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
-        )
-        .bind(&def.name)
-        .fetch_optional(&db.pool)
-        .await
-        .unwrap();
+        let valid = manna_server::maintenance::index_validity(&db.pool, &def.name).await.unwrap();
         assert_eq!(valid, Some(true), "index {}", def.name);
     }
 }

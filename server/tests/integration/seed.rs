@@ -94,13 +94,7 @@ async fn bulk_seeding_rebuilds_every_transactions_index() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await.unwrap();
     assert_eq!(count, 100_000);
     for def in manna_server::indexes::definitions().into_iter().filter(|d| d.table == "transactions") {
-        let valid: Option<bool> = sqlx::query_scalar(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1",
-        )
-        .bind(&def.name)
-        .fetch_optional(&db.pool)
-        .await
-        .unwrap();
+        let valid = manna_server::maintenance::index_validity(&db.pool, &def.name).await.unwrap();
         assert_eq!(valid, Some(true), "index {} after a bulk seed", def.name);
     }
     // create-indexes has nothing to do afterwards, and rebuilds a dropped one.
