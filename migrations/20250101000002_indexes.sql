@@ -140,6 +140,9 @@ CREATE INDEX IF NOT EXISTS audit_logs_user_seq_idx ON audit_logs (user_id, seq D
 CREATE INDEX IF NOT EXISTS audit_logs_entity_idx ON audit_logs (entity_type, entity_id);
 -- retention: DELETE … WHERE created_at < $1 (append-only, so BRIN is tiny and enough)
 CREATE INDEX IF NOT EXISTS audit_logs_created_brin ON audit_logs USING brin (created_at);
+-- per-network sign-in throttle: failures from one ip in the last 15 minutes
+CREATE INDEX IF NOT EXISTS audit_logs_failed_sign_in_ip_idx ON audit_logs (ip_address, created_at)
+    WHERE action IN ('auth.sign_in_failed', 'auth.mfa_failed');
 -- FK: session removal; what a session did
 CREATE INDEX IF NOT EXISTS audit_logs_session_idx ON audit_logs (session_id) WHERE session_id IS NOT NULL;
 

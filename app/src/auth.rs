@@ -241,11 +241,30 @@ pub mod ssr {
         let pool = pool()?;
         let normalized = Email::parse(email).map(|e| e.normalized()).unwrap_or_default();
         let creds = if normalized.is_empty() { None } else { users::credentials(&pool, &normalized).await? };
+        let actor_base = actor(None).await;
+        throttle_network(&pool, &actor_base).await?;
         let Some(creds) = creds else {
             let _ = verify_password(password, &DUMMY_HASH).await?;
+            // Audited without a user, so guessing across many emails from one network
+            // still counts towards that network's throttle.
+            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            audit::record(
+                &mut tx,
+                &actor_base,
+                audit::Entry {
+                    action: "auth.sign_in_failed",
+                    entity_type: "user",
+                    entity_id: None,
+                    old_values: None,
+                    new_values: Some(serde_json::json!({"email": normalized})),
+                    impact: audit::Impact::Low,
+                    compliance_flags: &["security"],
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
             return Err(AppError::Invalid(BAD_CREDENTIALS.into()));
         };
-        let actor_base = actor(None).await;
         let actor = audit::Actor { user_id: Some(creds.id), ..actor_base };
         if let Some(until) = creds.locked_until.filter(|t| *t > Utc::now()) {
             let _ = verify_password(password, &DUMMY_HASH).await?;
@@ -352,6 +371,26 @@ pub mod ssr {
             return Ok(locked_error(until));
         }
         Ok(AppError::Invalid("that code is not right; check the time on your phone, or use a recovery code".into()))
+    }
+
+    /// Failed sign-in steps one network may make in `NETWORK_WINDOW_MINUTES`.
+    pub const NETWORK_FAILURE_LIMIT: i64 = 20;
+    pub const NETWORK_WINDOW_MINUTES: i64 = 15;
+
+    /// Per-network throttle, on top of the per-account lockout: many accounts tried
+    /// from one address slow that address down, whoever the accounts belong to.
+    pub async fn throttle_network(pool: &PgPool, actor: &audit::Actor) -> Result<(), AppError> {
+        let Some(ip) = actor.ip.as_deref() else { return Ok(()) };
+        let since = Utc::now() - Duration::minutes(NETWORK_WINDOW_MINUTES);
+        let (failures, oldest) = audit::recent_failures_from(pool, ip, since).await?;
+        if failures >= NETWORK_FAILURE_LIMIT {
+            let until = oldest.unwrap_or_else(Utc::now) + Duration::minutes(NETWORK_WINDOW_MINUTES);
+            return Err(AppError::Invalid(format!(
+                "too many failed sign-ins from your network; try again after {} UTC",
+                until.format("%H:%M")
+            )));
+        }
+        Ok(())
     }
 
     fn locked_error(until: chrono::DateTime<Utc>) -> AppError {

@@ -57,6 +57,7 @@ pub mod ssr {
     use super::{MfaSetup, MfaState, RECOVERY_CODES};
     use crate::auth::ssr::{
         CurrentUser, actor, complete_sign_in, mfa_pending_user, pool, require_user, second_factor_failed,
+        throttle_network,
     };
     use crate::data::{DbError, audit, users};
     use crate::error::AppError;
@@ -190,6 +191,7 @@ pub mod ssr {
                 "sign in with your password first (the code step times out after 5 minutes)".into(),
             ));
         };
+        throttle_network(&pool()?, &actor(None).await).await?;
         match check_second_factor(user_id, code).await? {
             Some(action) => {
                 let actor = audit::Actor { user_id: Some(user_id), ..actor(None).await };

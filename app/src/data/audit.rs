@@ -141,3 +141,21 @@ pub async fn history(
     .await?;
     Ok(rows)
 }
+
+/// Failed sign-in steps from one address since `since`, and the oldest of them
+/// (index `audit_logs_failed_sign_in_ip_idx`).
+pub async fn recent_failures_from(
+    pool: &sqlx::PgPool,
+    ip: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> DbResult<(i64, Option<chrono::DateTime<chrono::Utc>>)> {
+    let row = sqlx::query_as(
+        "SELECT count(*), min(created_at) FROM audit_logs
+         WHERE ip_address = $1::inet AND created_at > $2 AND action IN ('auth.sign_in_failed', 'auth.mfa_failed')",
+    )
+    .bind(ip)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(row)
+}

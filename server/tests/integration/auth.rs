@@ -210,3 +210,36 @@ async fn the_audit_trail_is_chained_and_verify_catches_an_edit() {
         other => panic!("tampering not detected: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn many_failures_from_one_network_throttle_it_whatever_the_accounts() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 10).await;
+    let app = spawn_app(db.pool.clone()).await;
+    for i in 0..20 {
+        let email = format!("guess{i}@example.com");
+        let r = app.post_form(&new_client(), "sign_in", &[("email", &email), ("password", "guess guess guess")]).await;
+        assert!(r.text().await.unwrap().contains("do not match"));
+    }
+    // Even the right password for an untouched account waits.
+    let r = app.post_form(&new_client(), "sign_in", &[("email", DEMO.0), ("password", DEMO.1)]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("too many failed sign-ins from your network"));
+    let failures: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.sign_in_failed' AND user_id IS NULL")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(failures, 20, "failures for unknown emails are audited too");
+    // When the window has passed, the network may try again.
+    sqlx::raw_sql(
+        "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only;
+         UPDATE audit_logs SET created_at = created_at - interval '16 minutes';
+         ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_append_only;",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let client = app.signed_in(DEMO.0, DEMO.1).await;
+    assert!(dashboard_html(&app, &client).await.contains("Everyday Checking"));
+}

@@ -58,7 +58,7 @@ async fn activity_shows_only_the_users_own_history_in_pages() {
     let db = test_db().await;
     seed(&db.pool, 1, 10).await;
     let app = spawn_app(db.pool.clone()).await;
-    for _ in 0..30 {
+    for _ in 0..10 {
         app.post_form(&crate::harness::new_client(), "sign_in", &[("email", "bee@example.com"), ("password", "x")])
             .await;
     }
