@@ -13,15 +13,17 @@ pub struct SignedInUser {
 
 #[server(prefix = "/api", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
-    let pool = ssr::pool()?;
-    match ssr::require_user().await {
-        Ok(user) => {
-            let u = crate::data::users::get(&pool, user.user_id).await?;
-            Ok(Some(SignedInUser { email: u.email, display_name: u.display_name }))
-        }
-        Err(AppError::Unauthorized) => Ok(None),
-        Err(e) => Err(e),
+    async fn load() -> Result<Option<SignedInUser>, AppError> {
+        let user = match ssr::require_user().await {
+            Ok(user) => user,
+            Err(AppError::Unauthorized) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut tx = crate::data::user_tx(&ssr::pool()?, user.user_id).await?;
+        let u = crate::data::users::get(&mut tx, user.user_id).await?;
+        Ok(Some(SignedInUser { email: u.email, display_name: u.display_name }))
     }
+    crate::error::respond(load().await)
 }
 
 #[server(prefix = "/api", endpoint = "sign_up")]

@@ -113,16 +113,15 @@ pub mod ssr {
 
     pub async fn status() -> Result<MfaState, AppError> {
         let user = require_user().await?;
-        let mut conn = pool()?.acquire().await.map_err(DbError::from)?;
-        let state = users::mfa_state(&mut conn, user.user_id).await?;
+        let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
+        let state = users::mfa_state(&mut tx, user.user_id).await?;
         Ok(MfaState { enabled: state.mfa_enabled, recovery_codes_left: state.recovery_codes_left.max(0) as u32 })
     }
 
     pub async fn begin() -> Result<MfaSetup, AppError> {
         use rand::RngCore;
         let user = require_user().await?;
-        let pool = pool()?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
         let state = users::mfa_state(&mut tx, user.user_id).await?;
         if state.mfa_enabled {
             return Err(AppError::Invalid("two-factor authentication is already on".into()));
@@ -142,8 +141,7 @@ pub mod ssr {
     pub async fn confirm(code: &str) -> Result<Vec<String>, AppError> {
         use rand::RngCore;
         let user = require_user().await?;
-        let pool = pool()?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
         let state = users::mfa_state(&mut tx, user.user_id).await?;
         let Some(pending) = state.totp_pending_encrypted.filter(|_| !state.mfa_enabled) else {
             return Err(AppError::Invalid(
@@ -169,8 +167,7 @@ pub mod ssr {
 
     pub async fn disable(code: &str) -> Result<(), AppError> {
         let user = require_user().await?;
-        let pool = pool()?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
         let state = users::mfa_state(&mut tx, user.user_id).await?;
         let Some(sealed) = state.totp_secret_encrypted.filter(|_| state.mfa_enabled) else {
             return Err(AppError::Invalid("two-factor authentication is not on".into()));

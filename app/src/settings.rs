@@ -85,7 +85,8 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
         async {
             use crate::auth::ssr::{pool, require_user};
             let user = require_user().await?;
-            let rows = crate::data::sessions::list_live(&pool()?, user.user_id).await?;
+            let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
+            let rows = crate::data::sessions::list_live(&mut tx, user.user_id).await?;
             Ok(rows
                 .into_iter()
                 .map(|r| SessionView {
@@ -110,8 +111,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
             use crate::data::{DbError, audit, sessions};
             let user = require_user().await?;
             let id: Uuid = id.trim().parse().map_err(|_| AppError::Invalid("that is not a session id".into()))?;
-            let pool = pool()?;
-            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
             sessions::revoke(&mut tx, user.user_id, id).await?;
             audit::record(
                 &mut tx,
@@ -141,7 +141,8 @@ pub async fn activity(before: Option<i64>) -> Result<ActivityPage, AppError> {
             use crate::auth::ssr::{pool, require_user};
             const PAGE: i64 = 25;
             let user = require_user().await?;
-            let rows = crate::data::audit::history(&pool()?, user.user_id, before, PAGE + 1).await?;
+            let mut tx = crate::data::user_tx(&pool()?, user.user_id).await?;
+            let rows = crate::data::audit::history(&mut tx, user.user_id, before, PAGE + 1).await?;
             let more = rows.len() as i64 > PAGE;
             let entries: Vec<ActivityView> = rows
                 .into_iter()

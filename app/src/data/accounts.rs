@@ -2,7 +2,7 @@
 
 use super::DbResult;
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,7 +30,7 @@ pub const DASHBOARD_ACCOUNTS_SQL: &str = "
     WHERE a.user_id = $1 AND a.is_active
     ORDER BY a.account_type, a.is_business, a.name, a.id";
 
-pub async fn list_active(pool: &PgPool, user_id: Uuid) -> DbResult<Vec<AccountRow>> {
-    let rows = sqlx::query_as::<_, AccountRow>(DASHBOARD_ACCOUNTS_SQL).bind(user_id).fetch_all(pool).await?;
+pub async fn list_active(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<AccountRow>> {
+    let rows = sqlx::query_as::<_, AccountRow>(DASHBOARD_ACCOUNTS_SQL).bind(user_id).fetch_all(conn).await?;
     Ok(rows)
 }

@@ -122,7 +122,7 @@ pub struct HistoryRow {
 /// The user's own audit history, newest first, keyset-paged by `seq`
 /// (`audit_logs_user_seq_idx`).
 pub async fn history(
-    pool: &sqlx::PgPool,
+    conn: &mut PgConnection,
     user_id: Uuid,
     before_seq: Option<i64>,
     limit: i64,
@@ -137,7 +137,7 @@ pub async fn history(
     .bind(user_id)
     .bind(before_seq)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     Ok(rows)
 }

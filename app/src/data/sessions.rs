@@ -73,7 +73,7 @@ pub struct SessionRow {
 }
 
 /// The user's live sign-ins, most recently used first (`user_sessions_user_live_idx`).
-pub async fn list_live(pool: &PgPool, user_id: Uuid) -> DbResult<Vec<SessionRow>> {
+pub async fn list_live(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<SessionRow>> {
     let rows = sqlx::query_as::<_, SessionRow>(
         "SELECT id, created_at, last_seen_at, expires_at, host(ip_address) AS ip, user_agent
          FROM user_sessions
@@ -82,7 +82,7 @@ pub async fn list_live(pool: &PgPool, user_id: Uuid) -> DbResult<Vec<SessionRow>
          LIMIT 100",
     )
     .bind(user_id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     Ok(rows)
 }

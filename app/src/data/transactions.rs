@@ -3,7 +3,7 @@
 use super::DbResult;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,7 +34,7 @@ pub const RECENT_SQL: &str = "
     LEFT JOIN categories c ON c.id = t.category_id
     ORDER BY t.date DESC, t.id DESC";
 
-pub async fn recent(pool: &PgPool, user_id: Uuid, limit: i64) -> DbResult<Vec<RecentRow>> {
-    let rows = sqlx::query_as::<_, RecentRow>(RECENT_SQL).bind(user_id).bind(limit).fetch_all(pool).await?;
+pub async fn recent(conn: &mut PgConnection, user_id: Uuid, limit: i64) -> DbResult<Vec<RecentRow>> {
+    let rows = sqlx::query_as::<_, RecentRow>(RECENT_SQL).bind(user_id).bind(limit).fetch_all(conn).await?;
     Ok(rows)
 }

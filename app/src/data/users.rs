@@ -13,13 +13,13 @@ pub struct UserSummary {
     pub default_currency: String,
 }
 
-pub async fn get(pool: &PgPool, user_id: Uuid) -> DbResult<UserSummary> {
+pub async fn get(conn: &mut PgConnection, user_id: Uuid) -> DbResult<UserSummary> {
     let row = sqlx::query_as::<_, UserSummary>(
         "SELECT id, email, display_name, default_currency::text AS default_currency
          FROM users WHERE id = $1 AND anonymized_at IS NULL",
     )
     .bind(user_id)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok(row)
 }

@@ -54,10 +54,10 @@ async fn load_dashboard() -> Result<Dashboard, AppError> {
     use crate::auth::ssr::{pool, require_user};
     use crate::data::{accounts, transactions, users};
 
-    let pool = pool()?;
     let user_id = require_user().await?.user_id;
-    let user = users::get(&pool, user_id).await?;
-    let rows = accounts::list_active(&pool, user_id).await?;
+    let mut tx = crate::data::user_tx(&pool()?, user_id).await?;
+    let user = users::get(&mut tx, user_id).await?;
+    let rows = accounts::list_active(&mut tx, user_id).await?;
     let accounts = rows
         .into_iter()
         .map(|r| {
@@ -77,7 +77,7 @@ async fn load_dashboard() -> Result<Dashboard, AppError> {
             }
         })
         .collect();
-    let recent = transactions::recent(&pool, user_id, 10)
+    let recent = transactions::recent(&mut tx, user_id, 10)
         .await?
         .into_iter()
         .map(|r| RecentTransaction {

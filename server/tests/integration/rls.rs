@@ -1,0 +1,75 @@
+//! Row-level security: the second wall. These queries deliberately leave out the
+//! `user_id` filter every app query has, and run as the app does for a signed-in user.
+
+use crate::harness::{seed, test_db};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn a_query_without_its_user_filter_still_sees_only_the_users_rows() {
+    let db = test_db().await;
+    seed(&db.pool, 2, 2_000).await;
+    let users: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT u.id, (SELECT count(*) FROM transactions t WHERE t.user_id = u.id) FROM users u ORDER BY u.email",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(users.len(), 2);
+    let (a, a_count) = users[0];
+    let (b, b_count) = users[1];
+    assert!(a_count > 0 && b_count > 0);
+
+    let mut tx = app::data::user_tx(&db.pool, b).await.unwrap();
+    for (table, expected) in [("transactions", b_count), ("users", 1)] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(n, expected, "{table} as B without a filter");
+    }
+    for table in
+        ["accounts", "ml_predictions", "categorization_rules", "budgets", "budget_items", "user_sessions", "audit_logs"]
+    {
+        let foreign: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE user_id = $1"))
+            .bind(a)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(foreign, 0, "B sees none of A's {table}");
+    }
+    // System categories stay visible to everyone.
+    let shared: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM categories WHERE user_id IS NULL").fetch_one(&mut *tx).await.unwrap();
+    assert!(shared >= 40);
+
+    // Writes without a filter touch only B's rows, and B cannot write rows for A.
+    let renamed = sqlx::query("UPDATE accounts SET name = 'mine now'").execute(&mut *tx).await.unwrap().rows_affected();
+    let b_accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE user_id = $1")
+        .bind(b)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(renamed as i64, b_accounts);
+    let forged = sqlx::query("INSERT INTO accounts (user_id, name, account_type) VALUES ($1, 'sneaky', 'depository')")
+        .bind(a)
+        .execute(&mut *tx)
+        .await;
+    assert!(forged.is_err(), "inserting a row owned by A is refused");
+    drop(tx);
+
+    let untouched: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE user_id = $1 AND name = 'mine now'")
+        .bind(a)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(untouched, 0, "A's accounts were never renamed");
+}
+
+#[tokio::test]
+async fn without_a_user_the_app_role_sees_nothing() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 100).await;
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE manna_app").execute(&mut *tx).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(n, 0);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(n, 0);
+}
