@@ -134,11 +134,20 @@ pub mod ssr {
             .await
             .ok()
             .map(|c| c.0.ip().to_string());
+        let header =
+            |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let user_agent = header(http::header::USER_AGENT);
+        // A coarse device identity: the same browser on the same machine keeps it.
+        let device = user_agent.as_ref().map(|ua| {
+            let language = header(http::header::ACCEPT_LANGUAGE).unwrap_or_default();
+            Sha256::digest(format!("{ua}|{language}").as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+        });
         audit::Actor {
             user_id: user.map(|u| u.user_id),
             session_id: user.map(|u| u.user_session_id),
             ip,
-            user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+            user_agent,
+            device,
         }
     }
 
@@ -234,7 +243,8 @@ pub mod ssr {
             },
         )
         .await?;
-        let current = start_session(&mut tx, user_id, &actor, false).await?;
+        let first = manna_core::risk::Risk { score: 0, factors: Vec::new() };
+        let current = start_session(&mut tx, user_id, &actor, false, &first).await?;
         tx.commit().await.map_err(DbError::from)?;
         attach_session(current.0, current.1).await
     }
@@ -325,8 +335,25 @@ pub mod ssr {
     ) -> Result<(), AppError> {
         let pool = pool()?;
         let mut tx = pool.begin().await.map_err(DbError::from)?;
-        users::record_success(&mut tx, user_id).await?;
-        let (user_session_id, key) = start_session(&mut tx, user_id, &actor, mfa_verified).await?;
+        let failures_before = users::record_success(&mut tx, user_id).await?;
+        let risk = assess_risk(&mut tx, user_id, &actor, failures_before).await?;
+        let (user_session_id, key) = start_session(&mut tx, user_id, &actor, mfa_verified, &risk).await?;
+        if risk.suspicious() {
+            audit::record(
+                &mut tx,
+                &audit::Actor { session_id: Some(user_session_id), ..actor.clone() },
+                audit::Entry {
+                    action: "auth.suspicious_sign_in",
+                    entity_type: "user_session",
+                    entity_id: Some(user_session_id),
+                    old_values: None,
+                    new_values: Some(serde_json::json!({"risk_score": risk.score, "factors": risk.factors})),
+                    impact: audit::Impact::High,
+                    compliance_flags: &["security"],
+                },
+            )
+            .await?;
+        }
         audit::record(
             &mut tx,
             &audit::Actor { session_id: Some(user_session_id), ..actor },
@@ -395,6 +422,32 @@ pub mod ssr {
         Ok(())
     }
 
+    /// Weighs this sign-in against the user's earlier ones (manna_core::risk).
+    async fn assess_risk(
+        tx: &mut sqlx::PgConnection,
+        user_id: Uuid,
+        actor: &audit::Actor,
+        failures_before: i32,
+    ) -> Result<manna_core::risk::Risk, AppError> {
+        use manna_core::risk::{PastSignIn, SignIn, assess};
+        let history: Vec<PastSignIn> = sessions::history(tx, user_id, 50)
+            .await?
+            .into_iter()
+            .map(|(device, ip, hour)| PastSignIn {
+                device,
+                ip: ip.and_then(|i| i.parse().ok()),
+                hour: hour.clamp(0, 23) as u32,
+            })
+            .collect();
+        let now = SignIn {
+            device: actor.device.as_deref(),
+            ip: actor.ip.as_deref().and_then(|i| i.parse().ok()),
+            hour: chrono::Timelike::hour(&Utc::now()),
+            failures_before: failures_before.max(0) as u32,
+        };
+        Ok(assess(&now, &history))
+    }
+
     fn locked_error(until: chrono::DateTime<Utc>) -> AppError {
         AppError::Invalid(format!(
             "too many failed attempts: this account is locked until {} UTC",
@@ -407,6 +460,7 @@ pub mod ssr {
         user_id: Uuid,
         actor: &audit::Actor,
         mfa_verified: bool,
+        risk: &manna_core::risk::Risk,
     ) -> Result<(Uuid, String), AppError> {
         use rand::RngCore;
         let mut bytes = [0u8; 32];
@@ -421,6 +475,10 @@ pub mod ssr {
                 ip: actor.ip.as_deref(),
                 user_agent: actor.user_agent.as_deref(),
                 mfa_verified,
+                device_fingerprint: actor.device.as_deref(),
+                risk_score: i16::from(risk.score),
+                risk_factors: serde_json::to_value(&risk.factors).unwrap_or_default(),
+                suspicious: risk.suspicious(),
             },
         )
         .await?;

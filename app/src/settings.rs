@@ -14,6 +14,9 @@ pub struct SessionView {
     pub ip: Option<String>,
     pub device: String,
     pub current: bool,
+    /// Why the sign-in looked unusual ("new device", …), if it did.
+    pub warnings: Vec<String>,
+    pub suspicious: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +78,8 @@ pub fn describe_action(action: &str) -> String {
         "auth.mfa_enabled" => "Two-factor authentication turned on".into(),
         "auth.mfa_disabled" => "Two-factor authentication turned off".into(),
         "auth.recovery_code_used" => "Signed in with a recovery code".into(),
+        "auth.suspicious_sign_in" => "Unusual sign-in".into(),
+        "auth.mfa_failed" => "Wrong two-factor code".into(),
         other => other.replace(['.', '_'], " "),
     }
 }
@@ -96,6 +101,12 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
                     ip: r.ip,
                     device: describe_device(r.user_agent.as_deref()),
                     current: r.id == user.user_session_id,
+                    warnings: serde_json::from_value::<Vec<manna_core::risk::RiskFactor>>(r.risk_factors)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|f| f.label().to_string())
+                        .collect(),
+                    suspicious: r.suspicious,
                 })
                 .collect())
         }

@@ -32,6 +32,8 @@ pub struct Actor {
     pub session_id: Option<Uuid>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// A hash of the browser's identity (not recorded in the audit row itself).
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone)]

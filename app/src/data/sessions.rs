@@ -13,12 +13,17 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
     /// Whether the sign-in passed a second factor.
     pub mfa_verified: bool,
+    pub device_fingerprint: Option<&'a str>,
+    pub risk_score: i16,
+    pub risk_factors: serde_json::Value,
+    pub suspicious: bool,
 }
 
 pub async fn create(conn: &mut PgConnection, s: NewSession<'_>) -> DbResult<Uuid> {
     let id = sqlx::query_scalar(
-        "INSERT INTO user_sessions (user_id, session_id_hash, expires_at, ip_address, user_agent, mfa_verified)
-         VALUES ($1, $2, $3, $4::inet, $5, $6) RETURNING id",
+        "INSERT INTO user_sessions (user_id, session_id_hash, expires_at, ip_address, user_agent, mfa_verified,
+                                    device_fingerprint, risk_score, risk_factors, suspicious)
+         VALUES ($1, $2, $3, $4::inet, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(s.user_id)
     .bind(s.key_hash)
@@ -26,6 +31,10 @@ pub async fn create(conn: &mut PgConnection, s: NewSession<'_>) -> DbResult<Uuid
     .bind(s.ip.filter(|ip| ip.parse::<std::net::IpAddr>().is_ok()))
     .bind(s.user_agent.map(|ua| ua.chars().take(500).collect::<String>()))
     .bind(s.mfa_verified)
+    .bind(s.device_fingerprint)
+    .bind(s.risk_score)
+    .bind(s.risk_factors)
+    .bind(s.suspicious)
     .fetch_one(conn)
     .await?;
     Ok(id)
@@ -70,18 +79,38 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub risk_factors: serde_json::Value,
+    pub suspicious: bool,
 }
 
 /// The user's live sign-ins, most recently used first (`user_sessions_user_live_idx`).
 pub async fn list_live(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<SessionRow>> {
     let rows = sqlx::query_as::<_, SessionRow>(
-        "SELECT id, created_at, last_seen_at, expires_at, host(ip_address) AS ip, user_agent
+        "SELECT id, created_at, last_seen_at, expires_at, host(ip_address) AS ip, user_agent, risk_factors, suspicious
          FROM user_sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
          ORDER BY last_seen_at DESC
          LIMIT 100",
     )
     .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// The user's earlier sign-ins (device, address, hour of day), newest first, for
+/// judging how unusual a new one is.
+pub async fn history(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    limit: i64,
+) -> DbResult<Vec<(Option<String>, Option<String>, i32)>> {
+    let rows = sqlx::query_as(
+        "SELECT device_fingerprint, host(ip_address), extract(hour FROM created_at AT TIME ZONE 'UTC')::int
+         FROM user_sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
     .fetch_all(conn)
     .await?;
     Ok(rows)

@@ -84,12 +84,18 @@ pub async fn record_failure(
     Ok(locked.filter(|t| *t > Utc::now()))
 }
 
-pub async fn record_success(conn: &mut PgConnection, user_id: Uuid) -> DbResult<()> {
+/// Clears the failure count after a full sign-in; returns how many failures came
+/// just before it (the risk assessment weighs them).
+pub async fn record_success(conn: &mut PgConnection, user_id: Uuid) -> DbResult<i32> {
+    let before: i32 = sqlx::query_scalar("SELECT failed_login_count FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
     sqlx::query("UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = now() WHERE id = $1")
         .bind(user_id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(before)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

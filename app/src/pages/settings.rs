@@ -98,6 +98,8 @@ fn SessionRow(session: SessionView, revoke: ServerAction<RevokeSession>) -> impl
             <td>
                 <span class="account-name">{session.device}</span>
                 {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                {session.suspicious.then(|| view! { <span class="badge pending">"Unusual"</span> })}
+                {(!session.warnings.is_empty()).then(|| view! { <span class="subtype">{session.warnings.join(", ")}</span> })}
             </td>
             <td class="muted">{session.ip.unwrap_or_else(|| "—".into())}</td>
             <td class="date">{session.signed_in_at.format("%b %e, %Y %H:%M UTC").to_string()}</td>

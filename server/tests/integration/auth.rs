@@ -243,3 +243,55 @@ async fn many_failures_from_one_network_throttle_it_whatever_the_accounts() {
     let client = app.signed_in(DEMO.0, DEMO.1).await;
     assert!(dashboard_html(&app, &client).await.contains("Everyday Checking"));
 }
+
+#[tokio::test]
+async fn an_unusual_sign_in_is_scored_flagged_and_audited() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 10).await;
+    let app = spawn_app(db.pool.clone()).await;
+    let sign_in_as = |ua: &'static str| {
+        let app = &app;
+        async move {
+            let client = reqwest::Client::builder().user_agent(ua).cookie_store(true).build().unwrap();
+            let r = app.post_form(&client, "sign_in", &[("email", DEMO.0), ("password", DEMO.1)]).await;
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+            client
+        }
+    };
+    let chrome = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36";
+    sign_in_as(chrome).await;
+    sign_in_as(chrome).await;
+    let (score, suspicious): (i16, bool) =
+        sqlx::query_as("SELECT risk_score, suspicious FROM user_sessions ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((score, suspicious), (0, false), "the same browser and network again is ordinary");
+
+    // A new browser right after three wrong passwords.
+    for _ in 0..3 {
+        app.post_form(&new_client(), "sign_in", &[("email", DEMO.0), ("password", "wrong wrong wrong")]).await;
+    }
+    let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1";
+    let client = sign_in_as(phone).await;
+    let (score, factors, suspicious): (i16, serde_json::Value, bool) = sqlx::query_as(
+        "SELECT risk_score, risk_factors, suspicious FROM user_sessions ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(factors, serde_json::json!(["new_device", "failures_before_success"]));
+    assert_eq!(score, 55);
+    assert!(suspicious);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.suspicious_sign_in'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    // The user sees it among their sessions.
+    let r = app.post_form(&client, "sessions", &[]).await;
+    let sessions: serde_json::Value = r.json().await.unwrap();
+    let flagged: Vec<_> = sessions.as_array().unwrap().iter().filter(|s| s["suspicious"] == true).collect();
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0]["warnings"], serde_json::json!(["new device", "failed attempts first"]));
+}

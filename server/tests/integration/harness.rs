@@ -112,8 +112,9 @@ impl TestApp {
     }
 }
 
-/// The real router on a free port.
+/// The real router on a free port. Server-side errors are logged to the test output.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(pool, addr, rand::random());
