@@ -154,22 +154,44 @@ pub mod ssr {
     /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
     /// on the next request after it was revoked.
     pub async fn require_user() -> Result<CurrentUser, AppError> {
-        let session = session().await?;
+        user_of_session(&pool()?, &session().await?).await
+    }
+
+    /// The signed-in user of a session (for plain axum handlers as well as server
+    /// functions). Forgets a dead sign-in; the emptied session is deleted when the
+    /// response is sent. (Not `flush`: several server functions of one page may get
+    /// here at once, and concurrent flushes race in the store.)
+    pub async fn user_of_session(pool: &PgPool, session: &Session) -> Result<CurrentUser, AppError> {
         let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(|_| AppError::Internal)?;
         let Some(auth) = auth else {
             return Err(AppError::Unauthorized);
         };
-        let pool = pool()?;
-        match sessions::find_live(&pool, auth.user_session_id, &hash_key(&auth.key)).await? {
+        match sessions::find_live(pool, auth.user_session_id, &hash_key(&auth.key)).await? {
             Some(user_id) => Ok(CurrentUser { user_id, user_session_id: auth.user_session_id }),
             None => {
-                // Forget the dead sign-in; the emptied session is deleted when the
-                // response is sent. (Not `flush`: several server functions of one page
-                // may get here at once, and concurrent flushes race in the store.)
                 let _ = session.remove_value(SESSION_KEY).await;
                 Err(AppError::Unauthorized)
             }
         }
+    }
+
+    /// Checks the user's password again before something irreversible.
+    pub async fn confirm_password(pool: &PgPool, user_id: Uuid, password: &str) -> Result<(), AppError> {
+        let phc: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
+            .map_err(DbError::from)?;
+        if verify_password(password, &phc).await? {
+            Ok(())
+        } else {
+            Err(AppError::Invalid("that is not your current password".into()))
+        }
+    }
+
+    /// Ends the current browser's session record entirely.
+    pub async fn forget_session() -> Result<(), AppError> {
+        session().await?.flush().await.map_err(|_| AppError::Internal)
     }
 
     fn hash_key(key: &str) -> Vec<u8> {

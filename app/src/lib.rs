@@ -11,6 +11,7 @@ pub mod data;
 pub mod error;
 pub mod mfa;
 pub mod pages;
+pub mod privacy;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod settings;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod embedded_pg;
+pub mod export;
 pub mod indexes;
 pub mod maintenance;
 pub mod seed;

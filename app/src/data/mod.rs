@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod privacy;
 pub mod sessions;
 pub mod transactions;
 pub mod users;

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::mfa::{MfaBegin, MfaConfirm, MfaDisable, mfa_status};
+use crate::privacy::CloseAccount;
 use crate::settings::{ActivityView, RevokeSession, SessionView, activity, list_sessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -59,6 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Suspense>
         <TwoFactor/>
+        <YourData/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match history.await {
@@ -197,6 +199,38 @@ fn TwoFactor() -> impl IntoView {
                     })}
                 </Suspense>
                 {move || failure().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            </div>
+        </section>
+    }
+}
+
+/// Download everything (GDPR access), or close the account (delete or anonymize).
+#[component]
+fn YourData() -> impl IntoView {
+    let close = ServerAction::<CloseAccount>::new();
+    let error = move || close.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    view! {
+        <section class="account-group" aria-labelledby="data-heading">
+            <div class="group-header">
+                <h2 id="data-heading">"Your data"</h2>
+            </div>
+            <div class="panel-body">
+                <p>
+                    "Everything Manna holds about you, as one JSON file. "
+                    <a class="button small secondary" href="/settings/export.json" download="manna-my-data.json" rel="external">
+                        "Download my data"
+                    </a>
+                </p>
+                <ActionForm action=close attr:class="danger-form">
+                    <p><strong>"Close your account"</strong></p>
+                    <label><input type="radio" name="mode" value="delete" checked/>" Delete everything, for good"</label>
+                    <label><input type="radio" name="mode" value="anonymize"/>
+                        " Anonymize: keep the financial records, without anything that says they were yours"</label>
+                    <label for="close-password">"Your password"</label>
+                    <input id="close-password" type="password" name="password" autocomplete="current-password" required/>
+                    <button type="submit" class="button small danger">"Close my account"</button>
+                </ActionForm>
+                {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             </div>
         </section>
     }

@@ -6,6 +6,7 @@ mod cli;
 mod harness;
 mod http;
 mod mfa;
+mod privacy;
 mod rls;
 mod schema;
 mod seed;
