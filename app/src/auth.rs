@@ -189,6 +189,12 @@ pub mod ssr {
         }
     }
 
+    /// A new session id for the same sign-in, after a change of privilege (turning
+    /// two-factor sign-in on or off), so an id captured before is worth nothing after.
+    pub async fn rotate_session_id() -> Result<(), AppError> {
+        session().await?.cycle_id().await.map_err(|_| AppError::Internal)
+    }
+
     /// Ends the current browser's session record entirely.
     pub async fn forget_session() -> Result<(), AppError> {
         session().await?.flush().await.map_err(|_| AppError::Internal)

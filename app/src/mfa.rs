@@ -56,8 +56,8 @@ pub async fn mfa_verify(code: String) -> Result<(), AppError> {
 pub mod ssr {
     use super::{MfaSetup, MfaState, RECOVERY_CODES};
     use crate::auth::ssr::{
-        CurrentUser, actor, complete_sign_in, mfa_pending_user, pool, require_user, second_factor_failed,
-        throttle_network,
+        CurrentUser, actor, complete_sign_in, mfa_pending_user, pool, require_user, rotate_session_id,
+        second_factor_failed, throttle_network,
     };
     use crate::data::{DbError, audit, users};
     use crate::error::AppError;
@@ -162,6 +162,7 @@ pub mod ssr {
         users::enable_mfa(&mut tx, user.user_id, step as i64, &hashes).await?;
         record(&mut tx, user, "auth.mfa_enabled").await?;
         tx.commit().await.map_err(DbError::from)?;
+        rotate_session_id().await?;
         Ok(codes)
     }
 
@@ -179,7 +180,7 @@ pub mod ssr {
         users::disable_mfa(&mut tx, user.user_id).await?;
         record(&mut tx, user, "auth.mfa_disabled").await?;
         tx.commit().await.map_err(DbError::from)?;
-        Ok(())
+        rotate_session_id().await
     }
 
     pub async fn verify_sign_in(code: &str) -> Result<(), AppError> {

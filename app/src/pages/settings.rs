@@ -10,9 +10,13 @@ use leptos_meta::Title;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
+    let confirm = ServerAction::<MfaConfirm>::new();
+    let disable = ServerAction::<MfaDisable>::new();
     let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
     let (before, set_before) = signal(None::<i64>);
-    let history = Resource::new(move || (before.get(), revoke.version().get()), |(b, _)| activity(b));
+    // Anything done on this page shows up in the activity at once.
+    let changes = move || (revoke.version().get(), confirm.version().get(), disable.version().get());
+    let history = Resource::new(move || (before.get(), changes()), |(b, _)| activity(b));
     let error = move || revoke.value().get().and_then(|r| r.err()).map(|e| e.to_string());
 
     view! {
@@ -59,7 +63,7 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <TwoFactor/>
+        <TwoFactor confirm disable/>
         <YourData/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -133,10 +137,8 @@ fn ActivityRow(entry: ActivityView) -> impl IntoView {
 /// Turning two-factor authentication on (QR code, confirm with a code, recovery
 /// codes shown once) and off (with a current code).
 #[component]
-fn TwoFactor() -> impl IntoView {
+fn TwoFactor(confirm: ServerAction<MfaConfirm>, disable: ServerAction<MfaDisable>) -> impl IntoView {
     let begin = ServerAction::<MfaBegin>::new();
-    let confirm = ServerAction::<MfaConfirm>::new();
-    let disable = ServerAction::<MfaDisable>::new();
     let status = Resource::new(move || (confirm.version().get(), disable.version().get()), |_| mfa_status());
     let failure = move || {
         [

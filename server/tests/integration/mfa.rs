@@ -33,8 +33,13 @@ async fn enrol_then_sign_in_with_a_code_or_a_recovery_code() {
     let (status, _) = body(app.post_form(&client, "mfa_confirm", &[("code", "000000")]).await).await;
     assert_eq!(status, 422, "a wrong code does not turn it on");
     let code = totp::code_at(&secret, now());
+    let before: String =
+        sqlx::query_scalar("SELECT string_agg(id, ',') FROM tower_sessions.session").fetch_one(&db.pool).await.unwrap();
     let (status, codes) = body(app.post_form(&client, "mfa_confirm", &[("code", &code)]).await).await;
     assert_eq!(status, 200, "{codes}");
+    let after: String =
+        sqlx::query_scalar("SELECT string_agg(id, ',') FROM tower_sessions.session").fetch_one(&db.pool).await.unwrap();
+    assert_ne!(before, after, "turning MFA on rotates the session id");
     let codes: Vec<String> = serde_json::from_str(&codes).unwrap();
     assert_eq!(codes.len(), 10);
     let (_, state) = body(app.post_form(&client, "mfa_status", &[]).await).await;
