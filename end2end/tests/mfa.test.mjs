@@ -34,6 +34,7 @@ test('a new user turns on two-factor sign-in and signs back in with a code', asy
   const codes = page.getByTestId('recovery-codes').locator('li');
   await codes.first().waitFor();
   assert.equal(await codes.count(), 10);
+  await page.getByText('Two-factor authentication turned on').waitFor();
 
   await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/settings-mfa.png`, fullPage: true });
   await page.getByRole('button', { name: 'Sign out' }).first().click();
