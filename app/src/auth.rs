@@ -130,10 +130,7 @@ pub mod ssr {
     /// Who made the request, for the audit trail.
     pub async fn actor(user: Option<CurrentUser>) -> audit::Actor {
         let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
-        let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .await
-            .ok()
-            .map(|c| c.0.ip().to_string());
+        let ip = client_ip().await.map(|ip| ip.to_string());
         let header =
             |name: http::header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let user_agent = header(http::header::USER_AGENT);
@@ -151,27 +148,101 @@ pub mod ssr {
         }
     }
 
+    /// Whether to believe `X-Forwarded-For` (only behind a proxy that sets it:
+    /// `MANNA_TRUSTED_PROXY=1`); otherwise the client is the TCP peer.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct ProxyPolicy {
+        pub trust_forwarded_for: bool,
+    }
+
+    /// The client's address for this request.
+    pub async fn client_ip() -> Option<std::net::IpAddr> {
+        let policy = use_context::<ProxyPolicy>().unwrap_or_default();
+        let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
+        let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0);
+        client_ip_from(&headers, peer, policy)
+    }
+
+    /// The client's address from the headers and the TCP peer, under `policy`.
+    pub fn client_ip_from(
+        headers: &http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+        policy: ProxyPolicy,
+    ) -> Option<std::net::IpAddr> {
+        let forwarded = policy
+            .trust_forwarded_for
+            .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+            .flatten()
+            .and_then(|v| v.split(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        forwarded.or(peer.map(|p| p.ip()))
+    }
+
     /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
     /// on the next request after it was revoked.
     pub async fn require_user() -> Result<CurrentUser, AppError> {
-        user_of_session(&pool()?, &session().await?).await
+        user_of_session(&pool()?, &session().await?, client_ip().await).await
     }
 
     /// The signed-in user of a session (for plain axum handlers as well as server
     /// functions). Forgets a dead sign-in; the emptied session is deleted when the
     /// response is sent. (Not `flush`: several server functions of one page may get
     /// here at once, and concurrent flushes race in the store.)
-    pub async fn user_of_session(pool: &PgPool, session: &Session) -> Result<CurrentUser, AppError> {
+    pub async fn user_of_session(
+        pool: &PgPool,
+        session: &Session,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<CurrentUser, AppError> {
         let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(|_| AppError::Internal)?;
         let Some(auth) = auth else {
             return Err(AppError::Unauthorized);
         };
-        match sessions::find_live(pool, auth.user_session_id, &hash_key(&auth.key)).await? {
-            Some(user_id) => Ok(CurrentUser { user_id, user_session_id: auth.user_session_id }),
-            None => {
+        let Some(live) = sessions::find_live(pool, auth.user_session_id, &hash_key(&auth.key)).await? else {
+            let _ = session.remove_value(SESSION_KEY).await;
+            return Err(AppError::Unauthorized);
+        };
+        let user = CurrentUser { user_id: live.user_id, user_session_id: auth.user_session_id };
+        if moved_network(live.ip.as_deref(), client_ip) && !live.network_flagged {
+            // A sign-in carried to another network is suspicious; with two-factor
+            // sign-in on, it must prove the second factor again: it ends here.
+            let end_it = live.mfa_enabled;
+            let mut tx = pool.begin().await.map_err(DbError::from)?;
+            sessions::flag_network_change(&mut tx, user.user_session_id, end_it).await?;
+            let actor = audit::Actor {
+                user_id: Some(user.user_id),
+                session_id: Some(user.user_session_id),
+                ip: client_ip.map(|ip| ip.to_string()),
+                ..Default::default()
+            };
+            audit::record(
+                &mut tx,
+                &actor,
+                audit::Entry {
+                    action: "auth.network_changed",
+                    entity_type: "user_session",
+                    entity_id: Some(user.user_session_id),
+                    old_values: Some(serde_json::json!({"ip": live.ip})),
+                    new_values: Some(serde_json::json!({"ended": end_it})),
+                    impact: audit::Impact::High,
+                    compliance_flags: &["security"],
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
+            if end_it {
                 let _ = session.remove_value(SESSION_KEY).await;
-                Err(AppError::Unauthorized)
+                return Err(AppError::Unauthorized);
             }
+        }
+        Ok(user)
+    }
+
+    /// Whether `now` is on another network than the sign-in's address.
+    fn moved_network(signed_in_from: Option<&str>, now: Option<std::net::IpAddr>) -> bool {
+        use manna_core::risk::network_of;
+        match (signed_in_from.and_then(|s| s.parse().ok()), now) {
+            (Some(then), Some(now)) => network_of(then) != network_of(now),
+            _ => false,
         }
     }
 

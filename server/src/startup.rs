@@ -35,6 +35,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Seals secrets at rest (TOTP secrets, later Plaid tokens).
     pub sealing_key: app::sealing::SealingKey,
+    /// Whether X-Forwarded-For names the client (`MANNA_TRUSTED_PROXY=1`).
+    pub proxy: app::auth::ssr::ProxyPolicy,
 }
 
 impl AppState {
@@ -53,7 +55,10 @@ impl AppState {
             .build();
         let secure_cookies = std::env::var("MANNA_PUBLIC_URL").is_ok_and(|u| u.starts_with("https://"));
         let sealing_key = app::sealing::SealingKey::new(secret_key);
-        AppState { leptos_options, pool, assets, secure_cookies, sealing_key }
+        let proxy = app::auth::ssr::ProxyPolicy {
+            trust_forwarded_for: std::env::var("MANNA_TRUSTED_PROXY").is_ok_and(|v| v == "1" || v == "true"),
+        };
+        AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy }
     }
 }
 
@@ -93,9 +98,11 @@ pub fn router(state: AppState) -> Router {
 fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let pool = state.pool.clone();
     let key = state.sealing_key.clone();
+    let proxy = state.proxy;
     move || {
         provide_context(pool.clone());
         provide_context(key.clone());
+        provide_context(proxy);
     }
 }
 

@@ -40,20 +40,51 @@ pub async fn create(conn: &mut PgConnection, s: NewSession<'_>) -> DbResult<Uuid
     Ok(id)
 }
 
+/// A live sign-in, as the per-request check needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiveSession {
+    pub user_id: Uuid,
+    /// Where it signed in from.
+    pub ip: Option<String>,
+    pub mfa_enabled: bool,
+    /// Whether a change of network was already noted.
+    pub network_flagged: bool,
+}
+
 /// The live session with this id and key: not revoked, not expired. Marks it seen
 /// (at most once a minute, to keep reads cheap).
-pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Option<Uuid>> {
-    let user: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE user_sessions SET last_seen_at = CASE WHEN last_seen_at < now() - interval '1 minute'
-                                                      THEN now() ELSE last_seen_at END
-         WHERE id = $1 AND session_id_hash = $2 AND revoked_at IS NULL AND expires_at > now()
-         RETURNING user_id",
+pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Option<LiveSession>> {
+    let live = sqlx::query_as::<_, LiveSession>(
+        "UPDATE user_sessions s SET last_seen_at = CASE WHEN s.last_seen_at < now() - interval '1 minute'
+                                                        THEN now() ELSE s.last_seen_at END
+         FROM users u
+         WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+           AND u.id = s.user_id
+         RETURNING s.user_id, host(s.ip_address) AS ip, u.mfa_enabled, s.risk_factors ? 'new_network' AS network_flagged",
     )
     .bind(id)
     .bind(key_hash)
     .fetch_optional(pool)
     .await?;
-    Ok(user)
+    Ok(live)
+}
+
+/// Notes that a sign-in is now used from another network: suspicious, with the
+/// factor added once; and, when `end_it`, revoked (the user must sign in again).
+pub async fn flag_network_change(conn: &mut PgConnection, id: Uuid, end_it: bool) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE user_sessions SET suspicious = true,
+                risk_factors = CASE WHEN risk_factors ? 'new_network' THEN risk_factors
+                                    ELSE risk_factors || '[\"new_network\"]'::jsonb END,
+                risk_score = least(100, risk_score + 25),
+                revoked_at = CASE WHEN $2 THEN now() ELSE revoked_at END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(end_it)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Revokes one of the user's sessions; `NotFound` if it is not theirs or already gone.

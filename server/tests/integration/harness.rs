@@ -117,7 +117,9 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(pool, addr, rand::random());
+    let mut state = AppState::new(pool, addr, rand::random());
+    // Tests play clients on other networks through X-Forwarded-For.
+    state.proxy.trust_forwarded_for = true;
     tokio::spawn(async move {
         axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });

@@ -122,3 +122,73 @@ async fn wrong_codes_count_towards_the_lockout_and_disabling_needs_a_code() {
             .unwrap();
     assert!(!on && secret_gone);
 }
+
+/// A client on a given network (the test server trusts X-Forwarded-For).
+fn client_from(ip: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).cookie_store(true).build().unwrap()
+}
+
+#[tokio::test]
+async fn a_sign_in_carried_to_another_network_must_prove_the_second_factor_again() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    // Without MFA: flagged as suspicious, still signed in.
+    let plain = client_from("198.51.100.7");
+    app.post_form(
+        &plain,
+        "sign_up",
+        &[("email", "plain@example.com"), ("password", PASSWORD), ("confirm", PASSWORD), ("display_name", "")],
+    )
+    .await;
+    let (status, _) = body(app.post_form(&plain, "sessions", &[]).await).await;
+    assert_eq!(status, 200);
+
+    // With MFA on.
+    let home = client_from("198.51.100.7");
+    app.post_form(
+        &home,
+        "sign_up",
+        &[("email", EMAIL), ("password", PASSWORD), ("confirm", PASSWORD), ("display_name", "")],
+    )
+    .await;
+    let (_, setup) = body(app.post_form(&home, "mfa_begin", &[]).await).await;
+    let setup: serde_json::Value = serde_json::from_str(&setup).unwrap();
+    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let (status, _) =
+        body(app.post_form(&home, "mfa_confirm", &[("code", &totp::code_at(&secret, now()))]).await).await;
+    assert_eq!(status, 200);
+    let (status, _) = body(app.post_form(&home, "sessions", &[]).await).await;
+    assert_eq!(status, 200, "same network: fine");
+
+    // The same cookies, now arriving from elsewhere (as a stolen cookie would).
+    for (client, email, expect_status, expect_revoked) in
+        [(&plain, "plain@example.com", 200, false), (&home, EMAIL, 401, true)]
+    {
+        let r = client
+            .post(app.url("/api/sessions"))
+            .header("origin", format!("http://{}", app.addr))
+            .header("x-forwarded-for", "203.0.113.9")
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), expect_status, "{email}");
+        let (suspicious, revoked): (bool, bool) = sqlx::query_as(
+            "SELECT s.suspicious, s.revoked_at IS NOT NULL FROM user_sessions s JOIN users u ON u.id = s.user_id
+             WHERE u.email = $1 ORDER BY s.created_at DESC LIMIT 1",
+        )
+        .bind(email)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert!(suspicious, "{email}");
+        assert_eq!(revoked, expect_revoked, "{email}");
+    }
+    let noted: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = 'auth.network_changed'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(noted, 2);
+}
