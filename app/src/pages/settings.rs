@@ -218,8 +218,8 @@ fn YourData() -> impl IntoView {
             </div>
             <div class="panel-body">
                 <p>
-                    "Everything Manna holds about you, as one JSON file. "
-                    <a class="button small secondary" href="/settings/export.json" download="manna-my-data.json" rel="external">
+                    "Everything Manna holds about you: one JSON file, and a CSV per list for spreadsheets. "
+                    <a class="button small secondary" href="/settings/export.zip" download="manna-my-data.zip" rel="external">
                         "Download my data"
                     </a>
                 </p>

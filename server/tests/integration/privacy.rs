@@ -6,10 +6,19 @@ async fn export_holds_all_of_my_data_and_nothing_else() {
     seed(&db.pool, 2, 600).await;
     let app = spawn_app(db.pool.clone()).await;
     let client = app.signed_in(DEMO.0, DEMO.1).await;
-    let r = client.get(app.url("/settings/export.json")).send().await.unwrap();
+    let r = client.get(app.url("/settings/export.zip")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
-    let doc: serde_json::Value = r.json().await.unwrap();
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let read = |zip: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let doc: serde_json::Value = serde_json::from_str(&read(&mut zip, "manna-data.json")).unwrap();
+    let csv = read(&mut zip, "transactions.csv");
+    assert!(csv.starts_with("id,"));
     assert_eq!(doc["format"], "manna-export-v1");
     assert_eq!(doc["profile"]["email"], DEMO.0);
     let text = doc.to_string();
@@ -23,6 +32,7 @@ async fn export_holds_all_of_my_data_and_nothing_else() {
             .await
             .unwrap();
     assert_eq!(doc["transactions"].as_array().unwrap().len() as i64, mine);
+    assert_eq!(csv::Reader::from_reader(csv.as_bytes()).records().count() as i64, mine, "one CSV row per transaction");
     let other: String = sqlx::query_scalar("SELECT id::text FROM users WHERE email <> $1")
         .bind(DEMO.0)
         .fetch_one(&db.pool)
@@ -35,7 +45,7 @@ async fn export_holds_all_of_my_data_and_nothing_else() {
         .unwrap();
     assert_eq!(audited, 1);
     // Signed out: nothing.
-    assert_eq!(new_client().get(app.url("/settings/export.json")).send().await.unwrap().status(), 401);
+    assert_eq!(new_client().get(app.url("/settings/export.zip")).send().await.unwrap().status(), 401);
 }
 
 #[tokio::test]
