@@ -217,15 +217,10 @@ pub mod ssr {
             audit::record(
                 &mut tx,
                 &actor,
-                audit::Entry {
-                    action: "auth.network_changed",
-                    entity_type: "user_session",
-                    entity_id: Some(user.user_session_id),
-                    old_values: Some(serde_json::json!({"ip": live.ip})),
-                    new_values: Some(serde_json::json!({"ended": end_it})),
-                    impact: audit::Impact::High,
-                    compliance_flags: &["security"],
-                },
+                audit::Entry::new("auth.network_changed", "user_session", Some(user.user_session_id))
+                    .impact(audit::Impact::High)
+                    .old(serde_json::json!({"ip": live.ip}))
+                    .new_values(serde_json::json!({"ended": end_it})),
             )
             .await?;
             tx.commit().await.map_err(DbError::from)?;
@@ -331,15 +326,10 @@ pub mod ssr {
         audit::record(
             &mut tx,
             &actor,
-            audit::Entry {
-                action: "auth.sign_up",
-                entity_type: "user",
-                entity_id: Some(user_id),
-                old_values: None,
-                new_values: Some(serde_json::json!({"email": email.as_str(), "display_name": display_name})),
-                impact: audit::Impact::Medium,
-                compliance_flags: &["gdpr"],
-            },
+            audit::Entry::new("auth.sign_up", "user", Some(user_id))
+                .impact(audit::Impact::Medium)
+                .flags(&["gdpr"])
+                .new_values(serde_json::json!({"email": email.as_str(), "display_name": display_name})),
         )
         .await?;
         let first = manna_core::risk::Risk { score: 0, factors: Vec::new() };
@@ -362,15 +352,8 @@ pub mod ssr {
             audit::record(
                 &mut tx,
                 &actor_base,
-                audit::Entry {
-                    action: "auth.sign_in_failed",
-                    entity_type: "user",
-                    entity_id: None,
-                    old_values: None,
-                    new_values: Some(serde_json::json!({"email": normalized})),
-                    impact: audit::Impact::Low,
-                    compliance_flags: &["security"],
-                },
+                audit::Entry::new("auth.sign_in_failed", "user", None)
+                    .new_values(serde_json::json!({"email": normalized})),
             )
             .await?;
             tx.commit().await.map_err(DbError::from)?;
@@ -387,15 +370,13 @@ pub mod ssr {
             audit::record(
                 &mut tx,
                 &actor,
-                audit::Entry {
-                    action: if locked.is_some() { "auth.locked" } else { "auth.sign_in_failed" },
-                    entity_type: "user",
-                    entity_id: Some(creds.id),
-                    old_values: None,
-                    new_values: Some(serde_json::json!({"failed_login_count": creds.failed_login_count + 1})),
-                    impact: if locked.is_some() { audit::Impact::High } else { audit::Impact::Low },
-                    compliance_flags: &["security"],
-                },
+                audit::Entry::new(
+                    if locked.is_some() { "auth.locked" } else { "auth.sign_in_failed" },
+                    "user",
+                    Some(creds.id),
+                )
+                .impact(if locked.is_some() { audit::Impact::High } else { audit::Impact::Low })
+                .new_values(serde_json::json!({"failed_login_count": creds.failed_login_count + 1})),
             )
             .await?;
             tx.commit().await.map_err(DbError::from)?;
@@ -441,30 +422,17 @@ pub mod ssr {
             audit::record(
                 &mut tx,
                 &audit::Actor { session_id: Some(user_session_id), ..actor.clone() },
-                audit::Entry {
-                    action: "auth.suspicious_sign_in",
-                    entity_type: "user_session",
-                    entity_id: Some(user_session_id),
-                    old_values: None,
-                    new_values: Some(serde_json::json!({"risk_score": risk.score, "factors": risk.factors})),
-                    impact: audit::Impact::High,
-                    compliance_flags: &["security"],
-                },
+                audit::Entry::new("auth.suspicious_sign_in", "user_session", Some(user_session_id))
+                    .impact(audit::Impact::High)
+                    .new_values(serde_json::json!({"risk_score": risk.score, "factors": risk.factors})),
             )
             .await?;
         }
         audit::record(
             &mut tx,
             &audit::Actor { session_id: Some(user_session_id), ..actor },
-            audit::Entry {
-                action,
-                entity_type: "user_session",
-                entity_id: Some(user_session_id),
-                old_values: None,
-                new_values: Some(serde_json::json!({"mfa": mfa_verified})),
-                impact: audit::Impact::Low,
-                compliance_flags: &["security"],
-            },
+            audit::Entry::new(action, "user_session", Some(user_session_id))
+                .new_values(serde_json::json!({"mfa": mfa_verified})),
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
@@ -482,15 +450,8 @@ pub mod ssr {
         audit::record(
             &mut tx,
             &actor,
-            audit::Entry {
-                action: if locked.is_some() { "auth.locked" } else { "auth.mfa_failed" },
-                entity_type: "user",
-                entity_id: Some(user_id),
-                old_values: None,
-                new_values: None,
-                impact: if locked.is_some() { audit::Impact::High } else { audit::Impact::Low },
-                compliance_flags: &["security"],
-            },
+            audit::Entry::new(if locked.is_some() { "auth.locked" } else { "auth.mfa_failed" }, "user", Some(user_id))
+                .impact(if locked.is_some() { audit::Impact::High } else { audit::Impact::Low }),
         )
         .await?;
         tx.commit().await.map_err(DbError::from)?;
@@ -604,15 +565,9 @@ pub mod ssr {
             audit::record(
                 &mut tx,
                 &actor(Some(user)).await,
-                audit::Entry {
-                    action: "auth.sign_out",
-                    entity_type: "user_session",
-                    entity_id: Some(user.user_session_id),
-                    old_values: None,
-                    new_values: None,
-                    impact: audit::Impact::None,
-                    compliance_flags: &[],
-                },
+                audit::Entry::new("auth.sign_out", "user_session", Some(user.user_session_id))
+                    .impact(audit::Impact::None)
+                    .flags(&[]),
             )
             .await?;
             tx.commit().await.map_err(DbError::from)?;

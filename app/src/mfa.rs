@@ -97,15 +97,7 @@ pub mod ssr {
         audit::record(
             tx,
             &actor(Some(user)).await,
-            audit::Entry {
-                action,
-                entity_type: "user",
-                entity_id: Some(user.user_id),
-                old_values: None,
-                new_values: None,
-                impact: audit::Impact::High,
-                compliance_flags: &["security"],
-            },
+            audit::Entry::new(action, "user", Some(user.user_id)).impact(audit::Impact::High),
         )
         .await?;
         Ok(())

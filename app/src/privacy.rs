@@ -32,15 +32,13 @@ pub mod ssr {
         audit::record(
             &mut tx,
             &actor(Some(user)).await,
-            audit::Entry {
-                action: if anonymize { "privacy.account_anonymized" } else { "privacy.account_deleted" },
-                entity_type: "user",
-                entity_id: Some(user.user_id),
-                old_values: None,
-                new_values: None,
-                impact: audit::Impact::High,
-                compliance_flags: &["gdpr"],
-            },
+            audit::Entry::new(
+                if anonymize { "privacy.account_anonymized" } else { "privacy.account_deleted" },
+                "user",
+                Some(user.user_id),
+            )
+            .impact(audit::Impact::High)
+            .flags(&["gdpr"]),
         )
         .await?;
         if anonymize {

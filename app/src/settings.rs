@@ -127,15 +127,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
             audit::record(
                 &mut tx,
                 &actor(Some(user)).await,
-                audit::Entry {
-                    action: "auth.session_revoked",
-                    entity_type: "user_session",
-                    entity_id: Some(id),
-                    old_values: None,
-                    new_values: None,
-                    impact: audit::Impact::Medium,
-                    compliance_flags: &["security"],
-                },
+                audit::Entry::new("auth.session_revoked", "user_session", Some(id)).impact(audit::Impact::Medium),
             )
             .await?;
             tx.commit().await.map_err(DbError::from)?;

@@ -47,15 +47,9 @@ async fn build(
     audit::record(
         &mut tx,
         &actor,
-        audit::Entry {
-            action: "privacy.data_exported",
-            entity_type: "user",
-            entity_id: Some(user.user_id),
-            old_values: None,
-            new_values: None,
-            impact: audit::Impact::Medium,
-            compliance_flags: &["gdpr"],
-        },
+        audit::Entry::new("privacy.data_exported", "user", Some(user.user_id))
+            .impact(audit::Impact::Medium)
+            .flags(&["gdpr"]),
     )
     .await?;
     tx.commit().await.map_err(app::data::DbError::from)?;

@@ -47,6 +47,38 @@ pub struct Entry<'a> {
     pub compliance_flags: &'a [&'a str],
 }
 
+impl<'a> Entry<'a> {
+    /// An entry about `entity_type`/`entity_id`, low impact, flagged "security"
+    /// (what most entries are); adjust with the methods below.
+    pub fn new(action: &'a str, entity_type: &'a str, entity_id: Option<Uuid>) -> Self {
+        Entry {
+            action,
+            entity_type,
+            entity_id,
+            old_values: None,
+            new_values: None,
+            impact: Impact::Low,
+            compliance_flags: &["security"],
+        }
+    }
+
+    pub fn impact(self, impact: Impact) -> Self {
+        Entry { impact, ..self }
+    }
+
+    pub fn flags(self, compliance_flags: &'a [&'a str]) -> Self {
+        Entry { compliance_flags, ..self }
+    }
+
+    pub fn old(self, values: Value) -> Self {
+        Entry { old_values: Some(values), ..self }
+    }
+
+    pub fn new_values(self, values: Value) -> Self {
+        Entry { new_values: Some(values), ..self }
+    }
+}
+
 /// Keys whose values never enter the audit trail.
 const SECRET_KEYS: [&str; 6] = ["password", "password_hash", "totp_secret", "access_token", "recovery_codes", "secret"];
 
