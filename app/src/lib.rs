@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod accounts;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod data;
@@ -25,6 +26,7 @@ use leptos_router::{
 
 use auth::{SignOut, whoami};
 use pages::{
+    accounts::AccountsPage,
     auth::{LoginPage, MfaPage, SignupPage},
     dashboard::DashboardPage,
     not_found::NotFound,
@@ -111,7 +113,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=LoginPage/>
                         <Route path=(StaticSegment("login"), StaticSegment("mfa")) view=MfaPage/>
                         <Route path=StaticSegment("signup") view=SignupPage/>
-                        <Route path=StaticSegment("accounts") view=|| view! { <Section title="Accounts" issue=4/> }/>
+                        <Route path=StaticSegment("accounts") view=AccountsPage/>
                         <Route path=StaticSegment("transactions") view=|| view! { <Section title="Transactions" issue=4/> }/>
                         <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>

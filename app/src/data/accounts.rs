@@ -34,3 +34,115 @@ pub async fn list_active(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec
     let rows = sqlx::query_as::<_, AccountRow>(DASHBOARD_ACCOUNTS_SQL).bind(user_id).fetch_all(conn).await?;
     Ok(rows)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LedgerAccountRow {
+    pub id: Uuid,
+    pub name: String,
+    pub account_type: String,
+    pub account_subtype: Option<String>,
+    pub is_business: bool,
+    pub currency: String,
+    pub current_balance: Decimal,
+    pub credit_limit: Option<Decimal>,
+    pub is_manual: bool,
+    pub is_active: bool,
+    pub institution_name: Option<String>,
+}
+
+/// Every account of the user, open ones first.
+pub async fn list_all(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<LedgerAccountRow>> {
+    let rows = sqlx::query_as::<_, LedgerAccountRow>(
+        "SELECT a.id, a.name, a.account_type::text AS account_type, a.account_subtype, a.is_business,
+                a.currency::text AS currency, a.current_balance, a.credit_limit, a.is_manual, a.is_active,
+                i.name AS institution_name
+         FROM accounts a LEFT JOIN institutions i ON i.id = a.institution_id
+         WHERE a.user_id = $1
+         ORDER BY a.is_active DESC, a.account_type, a.name, a.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// Creates a manual account and, when it does not start at zero, the adjustment that
+/// gives it its opening balance (so the balance always equals the ledger).
+pub async fn create_manual(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    a: &manna_core::accounts::NewAccount,
+) -> DbResult<Uuid> {
+    let kind = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO accounts (user_id, name, account_type, account_subtype, is_business, currency, current_balance,
+                               credit_limit, is_manual)
+         VALUES ($1, $2, $3::account_type, $4, $5, $6, $7, $8, true) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(&a.name)
+    .bind(kind)
+    .bind(&a.subtype)
+    .bind(a.is_business)
+    .bind(a.currency.as_str())
+    .bind(a.opening_balance)
+    .bind(a.credit_limit)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !a.opening_balance.is_zero() {
+        sqlx::query(
+            "INSERT INTO transactions (user_id, account_id, amount, currency, date, name, transaction_type, source,
+                                       is_business)
+             VALUES ($1, $2, $3, $4, current_date, 'Opening balance', 'adjustment', 'manual', $5)",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(a.opening_entry())
+        .bind(a.currency.as_str())
+        .bind(a.is_business)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Renames an account or moves it between personal and business; `NotFound` unless
+/// it is the user's. Returns the old (name, is_business) for the audit trail.
+pub async fn update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    name: &str,
+    is_business: bool,
+) -> DbResult<(String, bool)> {
+    let old: Option<(String, bool)> =
+        sqlx::query_as("SELECT name, is_business FROM accounts WHERE id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let old = old.ok_or(super::DbError::NotFound)?;
+    sqlx::query("UPDATE accounts SET name = $3, is_business = $4 WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .bind(name)
+        .bind(is_business)
+        .execute(conn)
+        .await?;
+    Ok(old)
+}
+
+/// Closes an open account (it stays, with its history, but leaves the totals).
+pub async fn close(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> DbResult<()> {
+    let done = sqlx::query(
+        "UPDATE accounts SET is_active = false, closed_at = now() WHERE id = $1 AND user_id = $2 AND is_active",
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(super::DbError::NotFound);
+    }
+    Ok(())
+}

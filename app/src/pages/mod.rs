@@ -1,3 +1,4 @@
+pub mod accounts;
 pub mod auth;
 pub mod dashboard;
 pub mod not_found;

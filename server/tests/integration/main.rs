@@ -1,6 +1,7 @@
 //! Integration tests: real Postgres (a project-local cluster), real HTTP, the real binary.
 //! One test binary, so the server links once.
 
+mod accounts;
 mod auth;
 mod cli;
 mod harness;

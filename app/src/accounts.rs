@@ -1,0 +1,148 @@
+//! The accounts page's server functions: list, add a manual account, edit, close.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use manna_core::{AccountKind, Currency};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: AccountKind,
+    pub subtype: Option<String>,
+    pub is_business: bool,
+    pub currency: Currency,
+    pub balance: Decimal,
+    pub credit_limit: Option<Decimal>,
+    pub manual: bool,
+    pub open: bool,
+    pub institution: Option<String>,
+}
+
+#[server(prefix = "/api", endpoint = "accounts")]
+pub async fn list_accounts() -> Result<Vec<LedgerAccount>, AppError> {
+    crate::error::respond(ssr::list().await)
+}
+
+#[server(prefix = "/api", endpoint = "create_account")]
+pub async fn create_account(
+    name: String,
+    kind: String,
+    subtype: String,
+    business: Option<String>,
+    currency: String,
+    opening_balance: String,
+    credit_limit: String,
+) -> Result<Uuid, AppError> {
+    let parsed = manna_core::accounts::NewAccount::parse(
+        &name,
+        &kind,
+        &subtype,
+        business.is_some(),
+        &currency,
+        &opening_balance,
+        &credit_limit,
+    )
+    .map_err(|e| AppError::Invalid(e.to_string()));
+    crate::error::respond(async move { ssr::create(parsed?).await }.await)
+}
+
+#[server(prefix = "/api", endpoint = "update_account")]
+pub async fn update_account(id: String, name: String, business: Option<String>) -> Result<(), AppError> {
+    crate::error::respond(ssr::update(&id, &name, business.is_some()).await)
+}
+
+#[server(prefix = "/api", endpoint = "close_financial_account")]
+pub async fn close_financial_account(id: String) -> Result<(), AppError> {
+    crate::error::respond(ssr::close(&id).await)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::LedgerAccount;
+    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::data::{DbError, accounts, audit, user_tx};
+    use crate::error::AppError;
+    use manna_core::accounts::{NewAccount, parse_account_name};
+    use manna_core::{AccountKind, Currency};
+    use uuid::Uuid;
+
+    fn parse_id(id: &str) -> Result<Uuid, AppError> {
+        id.trim().parse().map_err(|_| AppError::NotFound)
+    }
+
+    pub async fn list() -> Result<Vec<LedgerAccount>, AppError> {
+        let user = require_user().await?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let rows = accounts::list_all(&mut tx, user.user_id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LedgerAccount {
+                id: r.id,
+                name: r.name,
+                kind: AccountKind::parse(&r.account_type).unwrap_or(AccountKind::Other),
+                subtype: r.account_subtype,
+                is_business: r.is_business,
+                currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
+                balance: r.current_balance,
+                credit_limit: r.credit_limit,
+                manual: r.is_manual,
+                open: r.is_active,
+                institution: r.institution_name,
+            })
+            .collect())
+    }
+
+    pub async fn create(new: NewAccount) -> Result<Uuid, AppError> {
+        let user = require_user().await?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let id = accounts::create_manual(&mut tx, user.user_id, &new).await?;
+        audit::record(
+            &mut tx,
+            &actor(Some(user)).await,
+            audit::Entry::new("ledger.account_created", "account", Some(id))
+                .flags(&["financial"])
+                .new_values(serde_json::to_value(&new).unwrap_or_default()),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(id)
+    }
+
+    pub async fn update(id: &str, name: &str, is_business: bool) -> Result<(), AppError> {
+        let user = require_user().await?;
+        let id = parse_id(id)?;
+        let name = parse_account_name(name).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (old_name, old_business) = accounts::update(&mut tx, user.user_id, id, &name, is_business).await?;
+        audit::record(
+            &mut tx,
+            &actor(Some(user)).await,
+            audit::Entry::new("ledger.account_updated", "account", Some(id))
+                .flags(&["financial"])
+                .old(serde_json::json!({"name": old_name, "is_business": old_business}))
+                .new_values(serde_json::json!({"name": name, "is_business": is_business})),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    pub async fn close(id: &str) -> Result<(), AppError> {
+        let user = require_user().await?;
+        let id = parse_id(id)?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        accounts::close(&mut tx, user.user_id, id).await?;
+        audit::record(
+            &mut tx,
+            &actor(Some(user)).await,
+            audit::Entry::new("ledger.account_closed", "account", Some(id)).flags(&["financial"]),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+}
