@@ -21,6 +21,76 @@ pub fn journal_balances(legs: &[Decimal]) -> bool {
     legs.len() >= 2 && legs.iter().copied().sum::<Decimal>().is_zero()
 }
 
+/// The two legs of a transfer of `amount` (positive) from one account to another:
+/// out of the source, into the destination. They sum to zero by construction.
+pub fn transfer_legs(amount: Decimal) -> [Decimal; 2] {
+    let amount = amount.abs();
+    [-amount, amount]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    #[error("a split needs at least two parts")]
+    TooFewParts,
+    #[error("a split part cannot be zero")]
+    ZeroPart,
+    #[error("the parts add up to {parts}, not the transaction's {total}")]
+    DoesNotAddUp { total: Decimal, parts: Decimal },
+    #[error("split parts must have the transaction's sign")]
+    WrongSign,
+}
+
+/// Checks the parts of a split against the transaction: at least two, none zero, all
+/// with the transaction's sign, adding up to it exactly.
+pub fn check_split(total: Decimal, parts: &[Decimal]) -> Result<(), SplitError> {
+    if parts.len() < 2 {
+        return Err(SplitError::TooFewParts);
+    }
+    if parts.iter().any(|p| p.is_zero()) {
+        return Err(SplitError::ZeroPart);
+    }
+    if parts.iter().any(|p| p.is_sign_negative() != total.is_sign_negative()) {
+        return Err(SplitError::WrongSign);
+    }
+    let sum: Decimal = parts.iter().copied().sum();
+    if sum != total {
+        return Err(SplitError::DoesNotAddUp { total, parts: sum });
+    }
+    Ok(())
+}
+
+/// Splits `total` into `n` parts that differ by at most one cent and add up to it
+/// exactly (the first parts take the leftover cents). `n` of 0 gives no parts.
+pub fn split_evenly(total: Decimal, n: usize) -> Vec<Decimal> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let cents = (total * Decimal::ONE_HUNDRED).round_dp(0);
+    let n_dec = Decimal::from(n as u64);
+    let base = (cents / n_dec).trunc();
+    let leftover = cents - base * n_dec; // same sign as total, |leftover| < n
+    let step = if leftover.is_sign_negative() { -Decimal::ONE } else { Decimal::ONE };
+    let extra = leftover.abs();
+    (0..n)
+        .map(|i| {
+            let c = if Decimal::from(i as u64) < extra { base + step } else { base };
+            c / Decimal::ONE_HUNDRED
+        })
+        .collect()
+}
+
+/// The balance after each row, from `opening`, for rows in display order oldest
+/// first; the last equals the opening plus the sum of the shown rows.
+pub fn running_totals(opening: Decimal, amounts: &[Decimal]) -> Vec<Decimal> {
+    amounts
+        .iter()
+        .scan(opening, |balance, a| {
+            *balance += *a;
+            Some(*balance)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +122,68 @@ mod tests {
     fn bad_month_falls_back_to_calendar() {
         assert_eq!(tax_year(date(2024, 8, 1), 0), 2024);
         assert_eq!(tax_year(date(2024, 8, 1), 13), 2024);
+    }
+
+    use proptest::prelude::*;
+
+    fn cents() -> impl Strategy<Value = Decimal> {
+        (-99_999_999_999i64..=99_999_999_999i64).prop_map(|c| Decimal::new(c, 2))
+    }
+
+    proptest! {
+        #[test]
+        fn transfer_legs_balance(amount in cents()) {
+            let legs = transfer_legs(amount);
+            prop_assert!(journal_balances(&legs) || amount.is_zero());
+            prop_assert_eq!(legs[0] + legs[1], Decimal::ZERO);
+        }
+
+        #[test]
+        fn even_splits_add_up_exactly(total in cents(), n in 1usize..40) {
+            let parts = split_evenly(total, n);
+            prop_assert_eq!(parts.len(), n);
+            prop_assert_eq!(parts.iter().copied().sum::<Decimal>(), total);
+            let max = parts.iter().max().unwrap();
+            let min = parts.iter().min().unwrap();
+            prop_assert!(*max - *min <= Decimal::new(1, 2));
+            prop_assert!(parts.iter().all(|p| p.scale() <= 2));
+            if parts.iter().all(|p| !p.is_zero()) && n >= 2 {
+                prop_assert_eq!(check_split(total, &parts), Ok(()));
+            }
+        }
+
+        #[test]
+        fn a_split_off_by_a_cent_is_refused(total in cents(), n in 2usize..10) {
+            let mut parts = split_evenly(total, n);
+            parts[0] += Decimal::new(1, 2);
+            prop_assert!(check_split(total, &parts).is_err());
+        }
+
+        #[test]
+        fn running_totals_end_at_the_sum(opening in cents(), amounts in proptest::collection::vec(cents(), 0..60)) {
+            let totals = running_totals(opening, &amounts);
+            prop_assert_eq!(totals.len(), amounts.len());
+            let expected = opening + amounts.iter().copied().sum::<Decimal>();
+            prop_assert_eq!(totals.last().copied().unwrap_or(opening), expected);
+            for (i, t) in totals.iter().enumerate() {
+                prop_assert_eq!(*t, opening + amounts[..=i].iter().copied().sum::<Decimal>());
+            }
+        }
+    }
+
+    #[test]
+    fn splits_with_reasons() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(check_split(d("-100.00"), &[d("-60.00"), d("-40.00")]), Ok(()));
+        assert_eq!(check_split(d("-100.00"), &[d("-100.00")]), Err(SplitError::TooFewParts));
+        assert_eq!(check_split(d("-100.00"), &[d("-100.00"), d("0")]), Err(SplitError::ZeroPart));
+        assert_eq!(check_split(d("-100.00"), &[d("-120.00"), d("20.00")]), Err(SplitError::WrongSign));
+        assert_eq!(
+            check_split(d("-100.00"), &[d("-60.00"), d("-39.99")]),
+            Err(SplitError::DoesNotAddUp { total: d("-100.00"), parts: d("-99.99") })
+        );
+        assert_eq!(split_evenly(d("10.00"), 3), vec![d("3.34"), d("3.33"), d("3.33")]);
+        assert_eq!(split_evenly(d("-10.00"), 3), vec![d("-3.34"), d("-3.33"), d("-3.33")]);
     }
 
     #[test]
