@@ -16,6 +16,7 @@ pub mod privacy;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod settings;
+pub mod transactions;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -12,3 +12,4 @@ mod rls;
 mod schema;
 mod seed;
 mod settings;
+mod transactions;
