@@ -33,6 +33,7 @@ use pages::{
     not_found::NotFound,
     placeholder::Section,
     settings::SettingsPage,
+    transactions::TransactionsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -115,7 +116,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("login"), StaticSegment("mfa")) view=MfaPage/>
                         <Route path=StaticSegment("signup") view=SignupPage/>
                         <Route path=StaticSegment("accounts") view=AccountsPage/>
-                        <Route path=StaticSegment("transactions") view=|| view! { <Section title="Transactions" issue=4/> }/>
+                        <Route path=StaticSegment("transactions") view=TransactionsPage/>
                         <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>

@@ -4,3 +4,4 @@ pub mod dashboard;
 pub mod not_found;
 pub mod placeholder;
 pub mod settings;
+pub mod transactions;
