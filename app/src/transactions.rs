@@ -49,13 +49,31 @@ pub async fn list_transactions(#[server(default)] query: TransactionQuery) -> Re
 }
 
 #[cfg(feature = "ssr")]
+impl From<crate::data::transactions::ListRow> for TransactionRow {
+    fn from(r: crate::data::transactions::ListRow) -> Self {
+        TransactionRow {
+            id: r.id,
+            date: r.date,
+            description: r.description,
+            account: r.account_name,
+            category: r.category_name,
+            amount: r.amount,
+            currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
+            pending: r.pending,
+            reconciled: r.reconciled,
+            is_business: r.is_business,
+            tax_deductible: r.tax_deductible,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use super::{PAGE_SIZE, TransactionPage, TransactionQuery, TransactionRow};
     use crate::auth::ssr::{pool, require_user};
     use crate::data::{transactions, user_tx};
     use crate::error::AppError;
     use chrono::NaiveDate;
-    use manna_core::Currency;
     use uuid::Uuid;
 
     fn date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
@@ -107,24 +125,6 @@ mod ssr {
         let more = rows.len() as i64 > PAGE_SIZE;
         rows.truncate(PAGE_SIZE as usize);
         let next = if more { rows.last().map(|r| format!("{}_{}", r.date, r.id)) } else { None };
-        Ok(TransactionPage {
-            rows: rows
-                .into_iter()
-                .map(|r| TransactionRow {
-                    id: r.id,
-                    date: r.date,
-                    description: r.description,
-                    account: r.account_name,
-                    category: r.category_name,
-                    amount: r.amount,
-                    currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
-                    pending: r.pending,
-                    reconciled: r.reconciled,
-                    is_business: r.is_business,
-                    tax_deductible: r.tax_deductible,
-                })
-                .collect(),
-            next,
-        })
+        Ok(TransactionPage { rows: rows.into_iter().map(TransactionRow::from).collect(), next })
     }
 }

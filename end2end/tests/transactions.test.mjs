@@ -9,7 +9,7 @@ after(async () => { await browser?.close(); });
 test('filter transactions by text and date, page through them, and keep the view in the URL', async () => {
   const { page, problems } = await openPage(browser);
   await signIn(page);
-  await page.getByRole('link', { name: 'Transactions' }).click();
+  await page.getByRole('link', { name: 'Transactions', exact: true }).click();
   await page.waitForURL(BASE_URL + '/transactions');
   const rows = page.locator('table.transactions tbody tr');
   await rows.first().waitFor();

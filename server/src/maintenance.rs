@@ -92,10 +92,6 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
             sql: app::data::accounts::DASHBOARD_ACCOUNTS_SQL.replace("$1", &format!("'{user}'")),
         },
         HotQuery {
-            name: "recent_transactions (dashboard)",
-            sql: app::data::transactions::RECENT_SQL.replace("$1", &format!("'{user}'")).replace("$2", "10"),
-        },
-        HotQuery {
             name: "transactions_page (keyset, page 11)",
             sql: q(&format!(
                 "SELECT id, date, amount, account_id, category_id FROM transactions

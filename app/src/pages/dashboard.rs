@@ -24,24 +24,11 @@ pub struct AccountView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecentTransaction {
-    pub id: Uuid,
-    pub date: chrono::NaiveDate,
-    pub description: String,
-    pub account: String,
-    pub category: Option<String>,
-    pub amount: Decimal,
-    pub currency: Currency,
-    pub pending: bool,
-    pub is_business: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub display_name: String,
     pub currency: Currency,
     pub accounts: Vec<AccountView>,
-    pub recent: Vec<RecentTransaction>,
+    pub recent: Vec<crate::transactions::TransactionRow>,
 }
 
 #[server(prefix = "/api", endpoint = "dashboard")]
@@ -77,21 +64,8 @@ async fn load_dashboard() -> Result<Dashboard, AppError> {
             }
         })
         .collect();
-    let recent = transactions::recent(&mut tx, user_id, 10)
-        .await?
-        .into_iter()
-        .map(|r| RecentTransaction {
-            id: r.id,
-            date: r.date,
-            description: r.description,
-            account: r.account_name,
-            category: r.category_name,
-            amount: r.amount,
-            currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
-            pending: r.pending,
-            is_business: r.is_business,
-        })
-        .collect();
+    let newest = transactions::ListFilter { limit: 10, ..Default::default() };
+    let recent = transactions::list(&mut tx, user_id, &newest).await?.into_iter().map(Into::into).collect();
     Ok(Dashboard {
         display_name: user.display_name,
         currency: Currency::parse(&user.default_currency).unwrap_or(Currency::USD),
@@ -261,7 +235,7 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
 
         {move || {
             let s = scope.get();
-            let rows: Vec<RecentTransaction> =
+            let rows: Vec<crate::transactions::TransactionRow> =
                 recent.with_value(|all| all.iter().filter(|t| s.admits_business(t.is_business)).cloned().collect());
             view! { <RecentTransactions rows/> }
         }}
@@ -269,7 +243,8 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
 }
 
 #[component]
-fn RecentTransactions(rows: Vec<RecentTransaction>) -> impl IntoView {
+fn RecentTransactions(rows: Vec<crate::transactions::TransactionRow>) -> impl IntoView {
+    use crate::pages::transactions::TransactionLine;
     if rows.is_empty() {
         return ().into_any();
     }
@@ -277,6 +252,7 @@ fn RecentTransactions(rows: Vec<RecentTransaction>) -> impl IntoView {
         <section class="account-group" aria-labelledby="recent-heading">
             <div class="group-header">
                 <h2 id="recent-heading">"Recent transactions"</h2>
+                <a href="/transactions" class="link-button dark">"All transactions"</a>
             </div>
             <table class="accounts recent">
                 <thead>
@@ -289,24 +265,7 @@ fn RecentTransactions(rows: Vec<RecentTransaction>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|t| {
-                            let class = if t.amount.is_sign_negative() { "num" } else { "num positive" };
-                            view! {
-                                <tr>
-                                    <td class="date">{t.date.format("%b %e").to_string()}</td>
-                                    <td>
-                                        {t.description}
-                                        {t.pending.then(|| view! { <span class="badge pending">"Pending"</span> })}
-                                    </td>
-                                    <td class="muted">{t.category.unwrap_or_else(|| "Uncategorized".into())}</td>
-                                    <td class="muted">{t.account}</td>
-                                    <td class=class>{format_money(t.amount, t.currency)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
+                    {rows.into_iter().map(|t| view! { <TransactionLine row=t/> }).collect_view()}
                 </tbody>
             </table>
         </section>

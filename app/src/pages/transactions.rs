@@ -112,7 +112,7 @@ pub fn TransactionsPage() -> impl IntoView {
                                         </tr>
                                     </thead>
                                     <tbody>
-                                        {p.rows.into_iter().map(|t| view! { <Line row=t/> }).collect_view()}
+                                        {p.rows.into_iter().map(|t| view! { <TransactionLine row=t/> }).collect_view()}
                                     </tbody>
                                 </table>
                                 <nav class="pager" aria-label="Pages">
@@ -128,8 +128,9 @@ pub fn TransactionsPage() -> impl IntoView {
     }
 }
 
+/// One transaction as a table row (the transactions page and the dashboard).
 #[component]
-fn Line(row: TransactionRow) -> impl IntoView {
+pub fn TransactionLine(row: TransactionRow) -> impl IntoView {
     let class = if row.amount.is_sign_negative() { "num" } else { "num positive" };
     view! {
         <tr data-transaction-id=row.id.to_string()>
