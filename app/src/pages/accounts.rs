@@ -1,5 +1,6 @@
 //! Accounts: every account (open and closed), adding a manual one, renaming, closing.
 
+use super::SignInPrompt;
 use crate::accounts::{CloseFinancialAccount, CreateAccount, LedgerAccount, list_accounts};
 use crate::error::AppError;
 use leptos::form::ActionForm;
@@ -25,12 +26,7 @@ pub fn AccountsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match accounts.await {
-                    Err(AppError::Unauthorized) => view! {
-                        <section class="empty-state">
-                            <p>"Sign in to see your accounts."</p>
-                            <a class="button" href="/login">"Sign in"</a>
-                        </section>
-                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <SignInPrompt message="Sign in to see your accounts."/> }.into_any(),
                     Err(e) => view! { <section class="error-panel" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
                     Ok(rows) if rows.is_empty() => view! {
                         <section class="empty-state">

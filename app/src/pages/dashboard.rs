@@ -244,7 +244,7 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
 
 #[component]
 fn RecentTransactions(rows: Vec<crate::transactions::TransactionRow>) -> impl IntoView {
-    use crate::pages::transactions::TransactionLine;
+    use crate::pages::transactions::TransactionTable;
     if rows.is_empty() {
         return ().into_any();
     }
@@ -254,20 +254,7 @@ fn RecentTransactions(rows: Vec<crate::transactions::TransactionRow>) -> impl In
                 <h2 id="recent-heading">"Recent transactions"</h2>
                 <a href="/transactions" class="link-button dark">"All transactions"</a>
             </div>
-            <table class="accounts recent">
-                <thead>
-                    <tr>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"Description"</th>
-                        <th scope="col">"Category"</th>
-                        <th scope="col">"Account"</th>
-                        <th scope="col" class="num">"Amount"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|t| view! { <TransactionLine row=t/> }).collect_view()}
-                </tbody>
-            </table>
+            <TransactionTable rows class="accounts recent"/>
         </section>
     }
     .into_any()

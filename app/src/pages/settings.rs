@@ -1,5 +1,6 @@
 //! Settings › Security: sign-ins (revocable) and the account's activity.
 
+use super::SignInPrompt;
 use crate::error::AppError;
 use crate::mfa::{MfaBegin, MfaConfirm, MfaDisable, mfa_status};
 use crate::privacy::CloseAccount;
@@ -30,12 +31,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match sessions.await {
-                    Err(AppError::Unauthorized) => view! {
-                        <section class="empty-state">
-                            <p>"Sign in to manage your account."</p>
-                            <a class="button" href="/login">"Sign in"</a>
-                        </section>
-                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <SignInPrompt message="Sign in to manage your account."/> }.into_any(),
                     Err(e) => view! { <section class="error-panel" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
                     Ok(rows) => view! {
                         <section class="account-group" aria-labelledby="sessions-heading">

@@ -1,5 +1,6 @@
 //! Transactions: filters kept in the URL (bookmarkable), newest first, keyset pages.
 
+use super::SignInPrompt;
 use crate::accounts::list_accounts;
 use crate::error::AppError;
 use crate::transactions::{TransactionQuery, TransactionRow, list_transactions};
@@ -83,12 +84,7 @@ pub fn TransactionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let q = params.get_untracked();
                 match page.await {
-                    Err(AppError::Unauthorized) => view! {
-                        <section class="empty-state">
-                            <p>"Sign in to see your transactions."</p>
-                            <a class="button" href="/login">"Sign in"</a>
-                        </section>
-                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <SignInPrompt message="Sign in to see your transactions."/> }.into_any(),
                     Err(e) => view! { <section class="error-panel" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
                     Ok(p) if p.rows.is_empty() => view! {
                         <section class="empty-state">
@@ -101,20 +97,7 @@ pub fn TransactionsPage() -> impl IntoView {
                         let older = p.next.as_deref().map(|n| page_href(&q, Some(n)));
                         view! {
                             <section class="account-group">
-                                <table class="accounts transactions">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Date"</th>
-                                            <th scope="col">"Description"</th>
-                                            <th scope="col">"Category"</th>
-                                            <th scope="col">"Account"</th>
-                                            <th scope="col" class="num">"Amount"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {p.rows.into_iter().map(|t| view! { <TransactionLine row=t/> }).collect_view()}
-                                    </tbody>
-                                </table>
+                                <TransactionTable rows=p.rows class="accounts transactions"/>
                                 <nav class="pager" aria-label="Pages">
                                     {newer.map(|h| view! { <a href=h class="link-button dark">"Newest"</a> })}
                                     {older.map(|h| view! { <a href=h class="link-button dark" rel="next">"Older →"</a> })}
@@ -128,7 +111,26 @@ pub fn TransactionsPage() -> impl IntoView {
     }
 }
 
-/// One transaction as a table row (the transactions page and the dashboard).
+/// A table of transactions (the transactions page and the dashboard).
+#[component]
+pub fn TransactionTable(rows: Vec<TransactionRow>, class: &'static str) -> impl IntoView {
+    view! {
+        <table class=class>
+            <thead>
+                <tr>
+                    <th scope="col">"Date"</th>
+                    <th scope="col">"Description"</th>
+                    <th scope="col">"Category"</th>
+                    <th scope="col">"Account"</th>
+                    <th scope="col" class="num">"Amount"</th>
+                </tr>
+            </thead>
+            <tbody>{rows.into_iter().map(|t| view! { <TransactionLine row=t/> }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+/// One transaction as a table row.
 #[component]
 pub fn TransactionLine(row: TransactionRow) -> impl IntoView {
     let class = if row.amount.is_sign_negative() { "num" } else { "num positive" };
