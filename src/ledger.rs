@@ -91,6 +91,61 @@ pub fn running_totals(opening: Decimal, amounts: &[Decimal]) -> Vec<Decimal> {
         .collect()
 }
 
+/// The running total beside each row of a list shown newest first: `top` is the sum
+/// of the first shown row and every row after it in the whole filtered list, and each
+/// next row's total drops the row above. The first minus the last total, plus the
+/// last amount, is the sum of the shown rows.
+pub fn running_totals_down(top: Decimal, amounts: &[Decimal]) -> Vec<Decimal> {
+    amounts
+        .iter()
+        .scan(top, |balance, a| {
+            let here = *balance;
+            *balance -= *a;
+            Some(here)
+        })
+        .collect()
+}
+
+/// How far a reconciliation is from agreeing with the statement: the statement's
+/// ending balance minus the cleared balance (what is reconciled plus what is ticked).
+/// Ledger sums are "into the account"; a card or loan statement shows what is owed,
+/// so for those the cleared sum is negated first.
+pub fn reconciliation_difference(statement_balance: Decimal, cleared_sum: Decimal, liability: bool) -> Decimal {
+    let cleared = if liability { -cleared_sum } else { cleared_sum };
+    statement_balance - cleared
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TagError {
+    #[error("a tag can be at most {MAX_TAG_LEN} characters: \"{0}\"")]
+    TooLong(String),
+    #[error("at most {MAX_TAGS} tags per transaction")]
+    TooMany,
+}
+
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_LEN: usize = 40;
+
+/// Tags as a person types them, comma separated: trimmed, lower-cased, inner
+/// whitespace collapsed, empty ones and repeats dropped, first-seen order kept.
+pub fn parse_tags(input: &str) -> Result<Vec<String>, TagError> {
+    let mut tags: Vec<String> = Vec::new();
+    for raw in input.split(',') {
+        let tag = raw.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        if tag.is_empty() || tags.contains(&tag) {
+            continue;
+        }
+        if tag.chars().count() > MAX_TAG_LEN {
+            return Err(TagError::TooLong(tag));
+        }
+        tags.push(tag);
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(TagError::TooMany);
+    }
+    Ok(tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +215,26 @@ mod tests {
         }
 
         #[test]
+        fn running_totals_down_cover_the_shown_rows(top in cents(), amounts in proptest::collection::vec(cents(), 1..60)) {
+            let totals = running_totals_down(top, &amounts);
+            prop_assert_eq!(totals.len(), amounts.len());
+            prop_assert_eq!(totals[0], top);
+            let shown: Decimal = amounts.iter().copied().sum();
+            prop_assert_eq!(totals[0] - totals[amounts.len() - 1] + amounts[amounts.len() - 1], shown);
+            for i in 1..amounts.len() {
+                prop_assert_eq!(totals[i - 1] - totals[i], amounts[i - 1]);
+            }
+        }
+
+        #[test]
+        fn tags_parse_idempotently(input in "[a-zA-Z ,]{0,80}") {
+            if let Ok(tags) = parse_tags(&input) {
+                prop_assert_eq!(parse_tags(&tags.join(",")), Ok(tags.clone()));
+                prop_assert!(tags.iter().all(|t| !t.is_empty() && t.trim() == t));
+            }
+        }
+
+        #[test]
         fn running_totals_end_at_the_sum(opening in cents(), amounts in proptest::collection::vec(cents(), 0..60)) {
             let totals = running_totals(opening, &amounts);
             prop_assert_eq!(totals.len(), amounts.len());
@@ -184,6 +259,24 @@ mod tests {
         );
         assert_eq!(split_evenly(d("10.00"), 3), vec![d("3.34"), d("3.33"), d("3.33")]);
         assert_eq!(split_evenly(d("-10.00"), 3), vec![d("-3.34"), d("-3.33"), d("-3.33")]);
+    }
+
+    #[test]
+    fn reconciliation_differences() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(reconciliation_difference(d("1000.00"), d("1000.00"), false), Decimal::ZERO);
+        assert_eq!(reconciliation_difference(d("1000.00"), d("990.00"), false), d("10.00"));
+        // A card statement shows 250.00 owed; the ledger holds -250.00 of purchases.
+        assert_eq!(reconciliation_difference(d("250.00"), d("-250.00"), true), Decimal::ZERO);
+    }
+
+    #[test]
+    fn tags_with_reasons() {
+        assert_eq!(parse_tags(" Trip ,  work  travel,trip,, "), Ok(vec!["trip".into(), "work travel".into()]));
+        assert_eq!(parse_tags(""), Ok(vec![]));
+        assert!(matches!(parse_tags(&"x".repeat(41)), Err(TagError::TooLong(_))));
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert_eq!(parse_tags(&many.join(",")), Err(TagError::TooMany));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod identity;
 pub mod ledger;
 pub mod money;
+pub mod period;
 pub mod risk;
 pub mod totp;
 

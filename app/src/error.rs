@@ -67,6 +67,7 @@ impl From<crate::data::DbError> for AppError {
             DbError::NotFound => AppError::NotFound,
             DbError::Unavailable(_) => AppError::Unavailable,
             DbError::Conflict(msg) => AppError::Invalid(msg),
+            DbError::Rule(msg) => AppError::Invalid(msg.into()),
             DbError::Other(err) => {
                 tracing::error!(error = %err, "database error");
                 AppError::Internal

@@ -7,12 +7,16 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod categories;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
+pub mod input;
+pub mod journal;
 pub mod mfa;
 pub mod pages;
 pub mod privacy;
+pub mod reconcile;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod settings;

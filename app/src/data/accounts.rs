@@ -67,7 +67,8 @@ pub async fn list_all(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<Le
 }
 
 /// Creates a manual account and, when it does not start at zero, the adjustment that
-/// gives it its opening balance (so the balance always equals the ledger).
+/// gives it its opening balance; the balance trigger (migration 9) adds it up, so the
+/// balance always equals the ledger.
 pub async fn create_manual(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -75,9 +76,9 @@ pub async fn create_manual(
 ) -> DbResult<Uuid> {
     let kind = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO accounts (user_id, name, account_type, account_subtype, is_business, currency, current_balance,
-                               credit_limit, is_manual)
-         VALUES ($1, $2, $3::account_type, $4, $5, $6, $7, $8, true) RETURNING id",
+        "INSERT INTO accounts (user_id, name, account_type, account_subtype, is_business, currency, credit_limit,
+                               is_manual)
+         VALUES ($1, $2, $3::account_type, $4, $5, $6, $7, true) RETURNING id",
     )
     .bind(user_id)
     .bind(&a.name)
@@ -85,7 +86,6 @@ pub async fn create_manual(
     .bind(&a.subtype)
     .bind(a.is_business)
     .bind(a.currency.as_str())
-    .bind(a.opening_balance)
     .bind(a.credit_limit)
     .fetch_one(&mut *conn)
     .await?;

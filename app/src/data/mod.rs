@@ -2,8 +2,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod categories;
+pub mod journal;
 pub mod privacy;
+pub mod reconciliation;
 pub mod sessions;
+pub mod tax;
 pub mod transactions;
 pub mod users;
 
@@ -14,10 +18,24 @@ pub enum DbError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A ledger rule the database enforces (balanced journals, splits that add up,
+    /// reconciled rows locked), in words for the person who broke it.
+    #[error("{0}")]
+    Rule(&'static str),
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
     #[error(transparent)]
     Other(sqlx::Error),
+}
+
+/// The message for a violated ledger rule, by constraint name.
+fn rule_message(constraint: &str) -> Option<&'static str> {
+    Some(match constraint {
+        "transactions_journal_balanced" => "the legs of a journal entry must add up to exactly zero",
+        "transactions_split_adds_up" => "the parts of a split must add up to the transaction exactly",
+        "transactions_reconciled_locked" => "this transaction is reconciled; un-reconcile it before changing it",
+        _ => return None,
+    })
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -42,6 +60,12 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => DbError::Unavailable(e),
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 DbError::Conflict(db.constraint().unwrap_or("unique").to_string())
+            }
+            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("23514") => {
+                match db.constraint().and_then(rule_message) {
+                    Some(message) => DbError::Rule(message),
+                    None => DbError::Other(e),
+                }
             }
             other => DbError::Other(other),
         }

@@ -64,8 +64,8 @@ async fn load_dashboard() -> Result<Dashboard, AppError> {
             }
         })
         .collect();
-    let newest = transactions::ListFilter { limit: 10, ..Default::default() };
-    let recent = transactions::list(&mut tx, user_id, &newest).await?.into_iter().map(Into::into).collect();
+    let newest = transactions::ListFilter::default();
+    let recent = transactions::list(&mut tx, user_id, &newest, None, 10).await?.into_iter().map(Into::into).collect();
     Ok(Dashboard {
         display_name: user.display_name,
         currency: Currency::parse(&user.default_currency).unwrap_or(Currency::USD),

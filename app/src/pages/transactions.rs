@@ -38,15 +38,7 @@ fn page_href(q: &TransactionQuery, after: Option<&str>) -> String {
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let query = use_query_map();
-    let params = Memo::new(move |_| {
-        query.with(|q| TransactionQuery {
-            from: q.get("from"),
-            to: q.get("to"),
-            account: q.get("account"),
-            q: q.get("q"),
-            after: q.get("after"),
-        })
-    });
+    let params = Memo::new(move |_| query.with(|q| TransactionQuery::from_params(|k| q.get(k))));
     let page = Resource::new(move || params.get(), list_transactions);
     let accounts = Resource::new(|| (), |_| list_accounts());
     view! {

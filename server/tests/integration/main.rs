@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod harness;
 mod http;
+mod ledger;
 mod mfa;
 mod privacy;
 mod rls;
