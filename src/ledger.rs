@@ -146,6 +146,29 @@ pub fn parse_tags(input: &str) -> Result<Vec<String>, TagError> {
     Ok(tags)
 }
 
+/// An account's balance at the end of each month, walking back from today's balance:
+/// `months` are (month, net of the ledger in that month), oldest first, up to the
+/// current month. Ledger sums are "into the account"; a card or loan shows what is
+/// owed, so its balance moves the other way.
+pub fn month_end_balances(
+    current: Decimal,
+    liability: bool,
+    months: &[(NaiveDate, Decimal)],
+) -> Vec<(NaiveDate, Decimal)> {
+    let mut ledger = if liability { -current } else { current };
+    let mut out: Vec<(NaiveDate, Decimal)> = months
+        .iter()
+        .rev()
+        .map(|(month, net)| {
+            let end = ledger;
+            ledger -= *net;
+            (*month, if liability { -end } else { end })
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +282,20 @@ mod tests {
         );
         assert_eq!(split_evenly(d("10.00"), 3), vec![d("3.34"), d("3.33"), d("3.33")]);
         assert_eq!(split_evenly(d("-10.00"), 3), vec![d("-3.34"), d("-3.33"), d("-3.33")]);
+    }
+
+    #[test]
+    fn month_end_balances_walk_back_from_today() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let m = |mo: u32| date(2024, mo, 1);
+        let months = [(m(1), d("100.00")), (m(2), d("-30.00")), (m(3), d("10.00"))];
+        assert_eq!(
+            month_end_balances(d("580.00"), false, &months),
+            vec![(m(1), d("600.00")), (m(2), d("570.00")), (m(3), d("580.00"))]
+        );
+        // A card owing 50 after a month of 20 purchases owed 30 the month before.
+        let card = [(m(1), d("0")), (m(2), d("-20.00"))];
+        assert_eq!(month_end_balances(d("50.00"), true, &card), vec![(m(1), d("30.00")), (m(2), d("50.00"))]);
     }
 
     #[test]

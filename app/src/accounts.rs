@@ -22,6 +22,21 @@ pub struct LedgerAccount {
     pub institution: Option<String>,
 }
 
+/// One account with its balance at each month end over the last year, drawn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub account: LedgerAccount,
+    /// (month, balance at its end), oldest first; the last is the current month.
+    pub history: Vec<(chrono::NaiveDate, Decimal)>,
+    /// The balance chart, SVG drawn on the server.
+    pub chart_svg: String,
+}
+
+#[server(prefix = "/api", endpoint = "account_detail")]
+pub async fn get_account_detail(id: String) -> Result<AccountDetail, AppError> {
+    crate::error::respond(ssr::detail(&id).await)
+}
+
 #[server(prefix = "/api", endpoint = "accounts")]
 pub async fn list_accounts() -> Result<Vec<LedgerAccount>, AppError> {
     crate::error::respond(ssr::list().await)
@@ -74,26 +89,44 @@ mod ssr {
         id.trim().parse().map_err(|_| AppError::NotFound)
     }
 
+    fn ledger_account(r: accounts::LedgerAccountRow) -> LedgerAccount {
+        LedgerAccount {
+            id: r.id,
+            name: r.name,
+            kind: AccountKind::parse(&r.account_type).unwrap_or(AccountKind::Other),
+            subtype: r.account_subtype,
+            is_business: r.is_business,
+            currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
+            balance: r.current_balance,
+            credit_limit: r.credit_limit,
+            manual: r.is_manual,
+            open: r.is_active,
+            institution: r.institution_name,
+        }
+    }
+
     pub async fn list() -> Result<Vec<LedgerAccount>, AppError> {
         let user = require_user().await?;
         let mut tx = user_tx(&pool()?, user.user_id).await?;
         let rows = accounts::list_all(&mut tx, user.user_id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| LedgerAccount {
-                id: r.id,
-                name: r.name,
-                kind: AccountKind::parse(&r.account_type).unwrap_or(AccountKind::Other),
-                subtype: r.account_subtype,
-                is_business: r.is_business,
-                currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
-                balance: r.current_balance,
-                credit_limit: r.credit_limit,
-                manual: r.is_manual,
-                open: r.is_active,
-                institution: r.institution_name,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ledger_account).collect())
+    }
+
+    pub async fn detail(id: &str) -> Result<super::AccountDetail, AppError> {
+        let user = require_user().await?;
+        let id = parse_id(id)?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let account = ledger_account(accounts::one(&mut tx, user.user_id, id).await?);
+        let today = chrono::Utc::now().date_naive();
+        let since = today.checked_sub_months(chrono::Months::new(11)).unwrap_or(today);
+        let months = accounts::monthly_net(&mut tx, user.user_id, id, since).await?;
+        let history = manna_core::ledger::month_end_balances(account.balance, account.kind.is_liability(), &months);
+        let title = format!("{} balance, last 12 months ({})", account.name, account.currency.as_str());
+        let chart_svg = crate::charts::balance_over_time(&title, &history).map_err(|e| {
+            tracing::error!(error = %e, "balance chart");
+            AppError::Internal
+        })?;
+        Ok(super::AccountDetail { account, history, chart_svg })
     }
 
     pub async fn create(new: NewAccount) -> Result<Uuid, AppError> {

@@ -9,6 +9,8 @@ pub mod accounts;
 pub mod auth;
 pub mod categories;
 #[cfg(feature = "ssr")]
+pub mod charts;
+#[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
 pub mod input;

@@ -66,6 +66,47 @@ pub async fn list_all(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<Le
     Ok(rows)
 }
 
+/// One of the user's accounts, open or closed.
+pub async fn one(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> DbResult<LedgerAccountRow> {
+    sqlx::query_as::<_, LedgerAccountRow>(
+        "SELECT a.id, a.name, a.account_type::text AS account_type, a.account_subtype, a.is_business,
+                a.currency::text AS currency, a.current_balance, a.credit_limit, a.is_manual, a.is_active,
+                i.name AS institution_name
+         FROM accounts a LEFT JOIN institutions i ON i.id = a.institution_id
+         WHERE a.id = $1 AND a.user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(super::DbError::NotFound)
+}
+
+/// Query `account_balance_history`: the net of an account's top-level transactions in
+/// each month from `since` to the current month, empty months included (index
+/// `transactions_account_date_idx`).
+pub async fn monthly_net(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account_id: Uuid,
+    since: chrono::NaiveDate,
+) -> DbResult<Vec<(chrono::NaiveDate, Decimal)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.month::date, coalesce(sum(t.amount), 0)
+         FROM generate_series(date_trunc('month', $3::date), date_trunc('month', current_date), interval '1 month')
+              AS m(month)
+         LEFT JOIN transactions t
+                ON t.account_id = $1 AND t.user_id = $2 AND t.parent_transaction_id IS NULL
+               AND t.date >= m.month AND t.date < m.month + interval '1 month'
+         GROUP BY m.month ORDER BY m.month",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .bind(since)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Creates a manual account and, when it does not start at zero, the adjustment that
 /// gives it its opening balance; the balance trigger (migration 9) adds it up, so the
 /// balance always equals the ledger.

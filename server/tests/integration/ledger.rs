@@ -158,6 +158,13 @@ async fn balances_follow_the_ledger_and_edits_are_audited() {
             .contains("choose what")
     );
 
+    // The account page: a year of month-end balances ending at today's, drawn as SVG.
+    let detail = ok(&app, &a.client, "account_detail", &[("id", a.checking.as_str())]).await;
+    let history = detail["history"].as_array().unwrap();
+    assert_eq!(history.len(), 12);
+    assert_eq!(history[11][1], json!("295.50"));
+    assert!(detail["chart_svg"].as_str().unwrap().starts_with("<svg"));
+
     // Deleting a manual transaction moves the balance back.
     ok(&app, &a.client, "delete_transaction", &[("id", a.coffee.as_str())]).await;
     assert_eq!(balance(&db.pool, &a.checking).await, "300.00");
@@ -586,6 +593,7 @@ async fn isolation_matrix_another_users_ids_are_not_found() {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
     let matrix: Vec<(&str, Vec<(String, String)>)> = vec![
+        ("account_detail", s(&[("id", &a.checking)])),
         ("transactions", s(&[("query[account]", &a.checking)])),
         ("transactions", s(&[("query[category]", &a_cat)])),
         ("transaction_totals", s(&[("query[account]", &a.checking)])),
