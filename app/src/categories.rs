@@ -53,9 +53,10 @@ impl Category {
     }
 }
 
+/// Every category the user sees; with `counts`, how many transactions use each.
 #[server(prefix = "/api", endpoint = "categories")]
-pub async fn list_categories() -> Result<Vec<Category>, AppError> {
-    crate::error::respond(ssr::list().await)
+pub async fn list_categories(#[server(default)] counts: bool) -> Result<Vec<Category>, AppError> {
+    crate::error::respond(ssr::list(counts).await)
 }
 
 #[server(prefix = "/api", endpoint = "create_category")]
@@ -126,10 +127,10 @@ mod ssr {
         input::text("Name", value, 100)
     }
 
-    pub async fn list() -> Result<Vec<Category>, AppError> {
+    pub async fn list(counts: bool) -> Result<Vec<Category>, AppError> {
         let user = require_user().await?;
         let mut tx = user_tx(&pool()?, user.user_id).await?;
-        Ok(categories::visible(&mut tx, user.user_id)
+        Ok(categories::visible(&mut tx, user.user_id, counts)
             .await?
             .into_iter()
             .map(|c| Category {

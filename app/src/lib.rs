@@ -27,14 +27,16 @@ pub mod transactions;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
 use auth::{SignOut, whoami};
 use pages::{
+    account_detail::{AccountDetailPage, ReconcilePage},
     accounts::AccountsPage,
     auth::{LoginPage, MfaPage, SignupPage},
+    categories::{CategoriesPage, TaxPage},
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
@@ -68,10 +70,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The navigation, in the order the sidebar shows it.
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Dashboard"),
     ("/accounts", "Accounts"),
     ("/transactions", "Transactions"),
+    ("/categories", "Categories"),
+    ("/tax", "Tax"),
     ("/budgets", "Budgets"),
     ("/reports", "Reports"),
     ("/connections", "Connections"),
@@ -122,7 +126,11 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("login"), StaticSegment("mfa")) view=MfaPage/>
                         <Route path=StaticSegment("signup") view=SignupPage/>
                         <Route path=StaticSegment("accounts") view=AccountsPage/>
+                        <Route path=(StaticSegment("accounts"), ParamSegment("id")) view=AccountDetailPage/>
+                        <Route path=(StaticSegment("accounts"), ParamSegment("id"), StaticSegment("reconcile")) view=ReconcilePage/>
                         <Route path=StaticSegment("transactions") view=TransactionsPage/>
+                        <Route path=StaticSegment("categories") view=CategoriesPage/>
+                        <Route path=StaticSegment("tax") view=TaxPage/>
                         <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>

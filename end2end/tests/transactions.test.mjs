@@ -11,14 +11,14 @@ test('filter transactions by text and date, page through them, and keep the view
   await signIn(page);
   await page.getByRole('link', { name: 'Transactions', exact: true }).click();
   await page.waitForURL(BASE_URL + '/transactions');
-  const rows = page.locator('table.transactions tbody tr');
+  const rows = page.locator('table.transactions tbody tr[data-transaction-id]');
   await rows.first().waitFor();
   assert.equal(await rows.count(), 50, 'a page holds 50 rows');
 
   await page.getByLabel('Search').fill('starbucks');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/q=starbucks/);
-  await page.waitForFunction(() => [...document.querySelectorAll('table.transactions tbody tr td:nth-child(2)')]
+  await page.waitForFunction(() => [...document.querySelectorAll('table.transactions tbody tr[data-transaction-id] .description')]
     .every((td) => td.textContent.startsWith('Starbucks')));
   const [[count]] = sql(`SELECT count(*) FROM transactions t JOIN users u ON u.id = t.user_id
     WHERE u.email = 'demo@manna.local' AND t.merchant_name = 'Starbucks'`);
@@ -32,7 +32,7 @@ test('filter transactions by text and date, page through them, and keep the view
   assert.equal(await rows.first().getAttribute('data-transaction-id'), first);
 
   if (Number(count) > 50) {
-    await page.getByRole('link', { name: 'Older →' }).click();
+    await page.getByRole('link', { name: 'Next page →' }).click();
     await page.waitForURL(/after=/);
     await page.waitForFunction((id) => document.querySelector('table.transactions tbody tr')?.getAttribute('data-transaction-id') !== id, first);
   }

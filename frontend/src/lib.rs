@@ -1,5 +1,6 @@
 //! The browser entry: hydrates the server-rendered page.
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

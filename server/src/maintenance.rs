@@ -125,6 +125,49 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
                     GROUP BY category_id"),
         },
         HotQuery {
+            name: "transactions_page (1-year range, as the page asks)",
+            sql: q("SELECT t.id, t.date, t.amount, a.name, c.name,
+                           EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id) AS is_split
+                    FROM transactions t JOIN accounts a ON a.id = t.account_id
+                    LEFT JOIN categories c ON c.id = t.category_id
+                    WHERE t.parent_transaction_id IS NULL AND t.user_id = $user
+                      AND t.date >= (SELECT max(date) - 364 FROM transactions WHERE user_id = $user)
+                    ORDER BY t.date DESC, t.id DESC LIMIT 51"),
+        },
+        HotQuery {
+            name: "transactions_page (sorted by amount, largest outflow first)",
+            sql: q("SELECT id, date, amount FROM transactions
+                    WHERE parent_transaction_id IS NULL AND user_id = $user
+                    ORDER BY amount ASC, id ASC LIMIT 51"),
+        },
+        HotQuery {
+            name: "transactions_page (category with subcategories)",
+            sql: q("SELECT t.id, t.date, t.amount FROM transactions t
+                    WHERE t.parent_transaction_id IS NULL AND t.user_id = $user
+                      AND t.category_id IN (SELECT id FROM categories WHERE name IN ('Food', 'Groceries', 'Restaurants', 'Coffee'))
+                    ORDER BY t.date DESC, t.id DESC LIMIT 51"),
+        },
+        HotQuery {
+            name: "transactions_totals (this year)",
+            sql: q("SELECT count(*), sum(amount) FILTER (WHERE amount > 0), sum(amount) FILTER (WHERE amount < 0)
+                    FROM transactions WHERE parent_transaction_id IS NULL AND user_id = $user
+                      AND date >= date_trunc('year', now())::date"),
+        },
+        HotQuery {
+            name: "account_balance_history (12 months)",
+            sql: q("SELECT date_trunc('month', date), sum(amount) FROM transactions
+                    WHERE account_id = $account AND parent_transaction_id IS NULL
+                      AND date >= (now() - interval '12 months')::date
+                    GROUP BY 1"),
+        },
+        HotQuery {
+            name: "reconciliation_open",
+            sql: q("SELECT id, date, amount FROM transactions
+                    WHERE account_id = $account AND NOT reconciled AND date <= now()::date
+                      AND parent_transaction_id IS NULL
+                    ORDER BY date, id LIMIT 1001"),
+        },
+        HotQuery {
             name: "review_queue (uncategorized)",
             sql: q("SELECT id, date, amount FROM transactions WHERE user_id = $user AND category_id IS NULL
                     ORDER BY date DESC LIMIT 50"),

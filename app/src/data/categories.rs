@@ -20,18 +20,24 @@ pub struct CategoryRow {
     pub transactions: i64,
 }
 
-/// Query `categories_page`: every category the user sees, with how many of their
-/// transactions use each (index `transactions_user_category_date_idx`).
-pub async fn visible(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<CategoryRow>> {
-    Ok(sqlx::query_as::<_, CategoryRow>(
+/// Query `categories_page`: every category the user sees; with `counts`, how many
+/// of their transactions use each (an index-only scan of
+/// `transactions_user_category_date_idx`, so only the categories page asks for it).
+pub async fn visible(conn: &mut PgConnection, user_id: Uuid, counts: bool) -> DbResult<Vec<CategoryRow>> {
+    let usage = if counts {
+        "SELECT category_id, count(*) AS count FROM transactions
+         WHERE user_id = $1 AND category_id IS NOT NULL GROUP BY category_id"
+    } else {
+        "SELECT NULL::uuid AS category_id, 0::bigint AS count WHERE false"
+    };
+    Ok(sqlx::query_as::<_, CategoryRow>(&format!(
         "SELECT c.id, c.parent_id, c.name, c.kind::text AS kind, c.icon, c.color, c.user_id IS NULL AS is_system,
                 c.archived_at IS NOT NULL AS archived, c.deductible_default, coalesce(n.count, 0) AS transactions
          FROM categories c
-         LEFT JOIN (SELECT category_id, count(*) AS count FROM transactions
-                    WHERE user_id = $1 AND category_id IS NOT NULL GROUP BY category_id) n ON n.category_id = c.id
+         LEFT JOIN ({usage}) n ON n.category_id = c.id
          WHERE c.user_id IS NULL OR c.user_id = $1
-         ORDER BY c.sort_order, lower(c.name), c.id",
-    )
+         ORDER BY c.sort_order, lower(c.name), c.id"
+    ))
     .bind(user_id)
     .fetch_all(conn)
     .await?)

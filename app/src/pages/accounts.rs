@@ -94,7 +94,7 @@ fn AccountLine(account: LedgerAccount, close: ServerAction<CloseFinancialAccount
     view! {
         <tr data-account-id=account.id.to_string() class:closed=!account.open>
             <td>
-                <span class="account-name">{account.name.clone()}</span>
+                <a class="account-name" href=format!("/accounts/{}", account.id)>{account.name.clone()}</a>
                 {account.is_business.then(|| view! { <span class="badge">"Business"</span> })}
                 {(!account.open).then(|| view! { <span class="badge pending">"Closed"</span> })}
                 <span class="subtype">{account.institution.clone().unwrap_or_else(|| "Manual".into())}</span>

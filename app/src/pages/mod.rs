@@ -1,9 +1,13 @@
+pub mod account_detail;
 pub mod accounts;
 pub mod auth;
+pub mod categories;
 pub mod dashboard;
+pub mod journal_forms;
 pub mod not_found;
 pub mod placeholder;
 pub mod settings;
+pub mod transaction_editors;
 pub mod transactions;
 
 use leptos::prelude::*;

@@ -1,0 +1,252 @@
+//! The transactions page at a million rows: server-side latency of the page (SSR) and
+//! of its server function for a one-year range with 50 rows, with and without a text
+//! filter, next to the bare SQL of the same query, then throughput under `wrk` at
+//! concurrency 32.
+//!
+//! Run: `cargo bench -p manna-server --bench transactions_page` (release build). The
+//! first run seeds 1,000,000 transactions over 10 users into a Postgres cluster under
+//! `target/tmp/bench-pg` (about two minutes) and keeps it for later runs; set
+//! `DATABASE_URL` to use another database, `BENCH_REQUESTS` for the sample size.
+
+use manna_server::embedded_pg::EmbeddedPostgres;
+use manna_server::seed::{DEMO_EMAIL, DEMO_PASSWORD, SeedOptions};
+use manna_server::startup::{AppState, router};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+const USERS: u32 = 10;
+const TRANSACTIONS: u64 = 1_000_000;
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run())
+}
+
+struct Figures {
+    name: String,
+    times: Vec<Duration>,
+}
+
+impl Figures {
+    fn pct(&self, p: f64) -> f64 {
+        let mut t = self.times.clone();
+        t.sort();
+        let i = ((t.len() as f64 * p).ceil() as usize).clamp(1, t.len()) - 1;
+        t[i].as_secs_f64() * 1000.0
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let (pool, _cluster) = database().await?;
+    manna_server::db::migrate(&pool).await?;
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await?;
+    if have < TRANSACTIONS as i64 || users != USERS as i64 {
+        eprintln!("seeding {TRANSACTIONS} transactions over {USERS} users (once; kept for later runs)…");
+        let opts = SeedOptions { users: USERS, transactions: TRANSACTIONS, seed: 7, reset: true, progress: true };
+        manna_server::seed::seed(&pool, &opts).await?;
+        sqlx::query("ANALYZE").execute(&pool).await?;
+    }
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(pool.clone(), addr, rand::random());
+    tokio::spawn(async move {
+        axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await
+    });
+
+    let (user_id, to): (uuid::Uuid, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT u.id, max(t.date) FROM users u JOIN transactions t ON t.user_id = u.id WHERE u.email = $1 GROUP BY u.id",
+    )
+    .bind(DEMO_EMAIL)
+    .fetch_one(&pool)
+    .await?;
+    let from = to - chrono::Days::new(364);
+    let user_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&pool)
+        .await?;
+    let in_range: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1 AND date BETWEEN $2 AND $3")
+            .bind(user_id)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&pool)
+            .await?;
+    let text = "coffee";
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let base = format!("http://{addr}");
+    let signed_in = client
+        .post(format!("{base}/api/sign_in"))
+        .header("origin", &base)
+        .header("accept", "application/json")
+        .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
+        .send()
+        .await?;
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
+    anyhow::ensure!(!cookie.is_empty(), "sign-in gave no session cookie ({})", signed_in.status());
+
+    let n: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let page_url = format!("{base}/transactions?from={from}&to={to}");
+    let search_url = format!("{page_url}&q={text}");
+    let range = [("query[from]", from.to_string()), ("query[to]", to.to_string())];
+    let mut with_text = range.to_vec();
+    with_text.push(("query[q]", text.to_string()));
+
+    let page = |url: String| {
+        let (client, cookie) = (client.clone(), cookie.clone());
+        move || {
+            let (client, cookie, url) = (client.clone(), cookie.clone(), url.clone());
+            async move {
+                let r = client.get(&url).header("cookie", cookie).send().await?;
+                anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+                let body = r.text().await?;
+                anyhow::ensure!(body.contains("data-transaction-id"), "{url}: no rows rendered");
+                Ok(())
+            }
+        }
+    };
+    let server_fn = |form: Vec<(&'static str, String)>| {
+        let (client, cookie, url) = (client.clone(), cookie.clone(), format!("{base}/api/transactions"));
+        move || {
+            let (client, cookie, url, form) = (client.clone(), cookie.clone(), url.clone(), form.clone());
+            let base = format!("http://{addr}");
+            async move {
+                let r = client
+                    .post(&url)
+                    .header("cookie", cookie)
+                    .header("origin", base)
+                    .header("accept", "application/json")
+                    .form(&form)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+                let body = r.bytes().await?;
+                anyhow::ensure!(body.len() > 100, "{url}: empty page");
+                Ok(())
+            }
+        }
+    };
+    let bare = |text: Option<&'static str>| {
+        let pool = pool.clone();
+        move || {
+            let pool = pool.clone();
+            async move {
+                let filter = app::data::transactions::ListFilter {
+                    from: Some(from),
+                    to: Some(to),
+                    text: text.map(str::to_string),
+                    ..Default::default()
+                };
+                let mut conn = pool.acquire().await?;
+                let rows = app::data::transactions::list(&mut conn, user_id, &filter, None, 51).await?;
+                anyhow::ensure!(!rows.is_empty(), "no rows");
+                Ok(())
+            }
+        }
+    };
+
+    let mut table = Vec::new();
+    table.push(measure("page (SSR), 1-year range", n, page(page_url.clone())).await?);
+    table.push(measure("page (SSR), 1-year range + text", n, page(search_url)).await?);
+    table.push(measure("server fn, 1-year range", n, server_fn(range.to_vec())).await?);
+    table.push(measure("server fn, 1-year range + text", n, server_fn(with_text)).await?);
+    table.push(measure("bare SQL, 1-year range", n, bare(None)).await?);
+    table.push(measure("bare SQL, 1-year range + text", n, bare(Some(text))).await?);
+
+    println!();
+    println!(
+        "transactions page at {have} rows ({USERS} users; the demo user has {user_rows}, {in_range} in the range {from}..{to}), {n} sequential requests each, release build"
+    );
+    println!("| measurement | p50 ms | p95 ms | p99 ms |");
+    println!("|---|---:|---:|---:|");
+    for f in &table {
+        println!("| {} | {:.2} | {:.2} | {:.2} |", f.name, f.pct(0.50), f.pct(0.95), f.pct(0.99));
+    }
+    let ratio = |a: usize, b: usize| table[a].pct(0.5) / table[b].pct(0.5);
+    println!(
+        "app time / bare SQL at p50: server fn {:.2}× ({:.2}× with text); page {:.2}× ({:.2}× with text)",
+        ratio(2, 4),
+        ratio(3, 5),
+        ratio(0, 4),
+        ratio(1, 5)
+    );
+
+    match wrk(&page_url, &cookie) {
+        Ok(line) => println!("{line}"),
+        Err(e) => println!("wrk: not run ({e})"),
+    }
+    Ok(())
+}
+
+/// The database: `DATABASE_URL`, or a cluster of our own kept under target/tmp.
+async fn database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+    let opts = |o: PgConnectOptions| PgPoolOptions::new().max_connections(20).connect_with(o);
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return Ok((opts(PgConnectOptions::from_str(&url)?).await?, None));
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-pg");
+    manna_server::config::prepare_data_dir(&dir)?;
+    let pg = EmbeddedPostgres::start(&dir)?;
+    let admin = opts(pg.connect_options("postgres")).await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'bench')")
+        .fetch_one(&admin)
+        .await?;
+    if !exists {
+        sqlx::raw_sql("CREATE DATABASE bench").execute(&admin).await?;
+    }
+    admin.close().await;
+    Ok((opts(pg.connect_options("bench")).await?, Some(pg)))
+}
+
+async fn measure<F, Fut>(name: &str, n: usize, call: F) -> anyhow::Result<Figures>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..n.min(50) {
+        call().await?; // warm caches and the pool
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        call().await?;
+        times.push(started.elapsed());
+    }
+    let f = Figures { name: name.to_string(), times };
+    eprintln!("{name}: p50 {:.2} ms", f.pct(0.5));
+    Ok(f)
+}
+
+/// `wrk -t2 -c32 -d10s` on the page, signed in: renders per second and errors.
+fn wrk(url: &str, cookie: &str) -> anyhow::Result<String> {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c32", "-d10s", "--latency", "-H", &format!("Cookie: {cookie}"), url])
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run wrk: {e}; install it with scripts/install.sh"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |prefix: &str| {
+        text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string())).unwrap_or_default()
+    };
+    let rps = field("Requests/sec:");
+    let non_2xx = field("Non-2xx or 3xx responses:");
+    let socket = field("Socket errors:");
+    let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%").map(|v| v.trim().to_string())).unwrap_or_default();
+    Ok(format!(
+        "wrk -t2 -c32 -d10s page (SSR), 1-year range: {rps} renders/s, latency p99 {p99}, non-2xx {}, socket errors {}",
+        if non_2xx.is_empty() { "0".into() } else { non_2xx },
+        if socket.is_empty() { "none".into() } else { socket }
+    ))
+}
