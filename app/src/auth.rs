@@ -181,8 +181,21 @@ pub mod ssr {
     /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
     /// on the next request after it was revoked.
     pub async fn require_user() -> Result<CurrentUser, AppError> {
-        user_of_session(&pool()?, &session().await?, client_ip().await).await
+        // The server functions of one page render share their request's answer.
+        match use_context::<RequestUser>() {
+            Some(cached) => cached
+                .0
+                .get_or_init(|| async { user_of_session(&pool()?, &session().await?, client_ip().await).await })
+                .await
+                .clone(),
+            None => user_of_session(&pool()?, &session().await?, client_ip().await).await,
+        }
     }
+
+    /// Who a request acts for, worked out once per request (provided per request by
+    /// the server's context; absent, every call checks the session itself).
+    #[derive(Clone, Default)]
+    pub struct RequestUser(pub std::sync::Arc<tokio::sync::OnceCell<Result<CurrentUser, AppError>>>);
 
     /// The signed-in user of a session (for plain axum handlers as well as server
     /// functions). Forgets a dead sign-in; the emptied session is deleted when the

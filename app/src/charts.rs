@@ -35,8 +35,7 @@ mod tests {
     #[test]
     fn draws_an_svg_with_every_month() {
         let d = |m| NaiveDate::from_ymd_opt(2024, m, 1).unwrap();
-        let points =
-            [(d(1), Decimal::new(10000, 2)), (d(2), Decimal::new(-2550, 2)), (d(3), Decimal::new(31000, 2))];
+        let points = [(d(1), Decimal::new(10000, 2)), (d(2), Decimal::new(-2550, 2)), (d(3), Decimal::new(31000, 2))];
         let svg = balance_over_time("Checking", &points).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
         for label in ["Jan 2024", "Feb 2024", "Mar 2024", "Checking"] {

@@ -193,7 +193,9 @@ async fn run() -> anyhow::Result<()> {
 
 /// The database: `DATABASE_URL`, or a cluster of our own kept under target/tmp.
 async fn database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
-    let opts = |o: PgConnectOptions| PgPoolOptions::new().max_connections(20).connect_with(o);
+    // As the app's pool (server/src/db.rs).
+    let opts =
+        |o: PgConnectOptions| PgPoolOptions::new().test_before_acquire(false).max_connections(20).connect_with(o);
     if let Ok(url) = std::env::var("DATABASE_URL") {
         return Ok((opts(PgConnectOptions::from_str(&url)?).await?, None));
     }

@@ -1,7 +1,12 @@
 //! The index list, read from the migration that creates the indexes, so
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
-const INDEX_MIGRATION: &str = include_str!("../../migrations/20250101000002_indexes.sql");
+/// The migrations that create (or drop) indexes, in order.
+const INDEX_MIGRATIONS: [&str; 3] = [
+    include_str!("../../migrations/20250101000002_indexes.sql"),
+    include_str!("../../migrations/20250101000009_ledger_rules.sql"),
+    include_str!("../../migrations/20250101000010_search_under_rls.sql"),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexDef {
@@ -21,7 +26,22 @@ impl IndexDef {
 }
 
 pub fn definitions() -> Vec<IndexDef> {
-    parse(INDEX_MIGRATION)
+    let mut defs: Vec<IndexDef> = Vec::new();
+    for text in INDEX_MIGRATIONS {
+        for name in dropped(text) {
+            defs.retain(|d| d.name != name);
+        }
+        defs.extend(parse(text));
+    }
+    defs
+}
+
+/// The indexes a migration drops (`DROP INDEX IF EXISTS name;`).
+fn dropped(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("DROP INDEX IF EXISTS "))
+        .map(|rest| rest.trim_end_matches(';').trim().to_string())
+        .collect()
 }
 
 fn parse(text: &str) -> Vec<IndexDef> {
@@ -64,6 +84,11 @@ fn parse(text: &str) -> Vec<IndexDef> {
 
 fn parse_statement(sql: &str, comments: &[String]) -> Option<IndexDef> {
     let words: Vec<&str> = sql.split_whitespace().collect();
+    let creates_index = matches!(words.get(..2), Some(["CREATE", "INDEX"]))
+        || matches!(words.get(..3), Some(["CREATE", "UNIQUE", "INDEX"]));
+    if !creates_index {
+        return None; // functions, triggers, extensions in the same migration
+    }
     let at = words.iter().position(|w| w.eq_ignore_ascii_case("EXISTS"))?;
     let name = words.get(at + 1)?.to_string();
     let on = words.iter().position(|w| w.eq_ignore_ascii_case("ON"))?;
@@ -86,6 +111,8 @@ mod tests {
             assert!(!d.purpose.is_empty(), "index {} has no comment naming its query", d.name);
             assert!(d.concurrent_sql().contains("CONCURRENTLY IF NOT EXISTS"));
         }
+        assert!(!names.contains("transactions_search_trgm"), "dropped by migration 10");
+        assert!(names.contains("transactions_user_search_trgm") && names.contains("categories_user_active_idx"));
         let t = defs.iter().find(|d| d.name == "transactions_user_date_idx").unwrap();
         assert_eq!(t.table, "transactions");
         assert!(t.sql.contains("INCLUDE"));

@@ -103,6 +103,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
         provide_context(pool.clone());
         provide_context(key.clone());
         provide_context(proxy);
+        provide_context(app::auth::ssr::RequestUser::default());
     }
 }
 

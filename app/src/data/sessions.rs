@@ -54,13 +54,18 @@ pub struct LiveSession {
 /// The live session with this id and key: not revoked, not expired. Marks it seen
 /// (at most once a minute, to keep reads cheap).
 pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Option<LiveSession>> {
+    // Touches last_seen_at at most once a minute: a write (and a row lock) on every
+    // request would serialize a user's concurrent requests on this one row.
     let live = sqlx::query_as::<_, LiveSession>(
-        "UPDATE user_sessions s SET last_seen_at = CASE WHEN s.last_seen_at < now() - interval '1 minute'
-                                                        THEN now() ELSE s.last_seen_at END
-         FROM users u
-         WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
-           AND u.id = s.user_id
-         RETURNING s.user_id, host(s.ip_address) AS ip, u.mfa_enabled, s.risk_factors ? 'new_network' AS network_flagged",
+        "WITH live AS (
+             SELECT s.id, s.user_id, host(s.ip_address) AS ip, u.mfa_enabled,
+                    s.risk_factors ? 'new_network' AS network_flagged, s.last_seen_at
+             FROM user_sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()),
+         touched AS (
+             UPDATE user_sessions SET last_seen_at = now()
+             WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - interval '1 minute'))
+         SELECT user_id, ip, mfa_enabled, network_flagged FROM live",
     )
     .bind(id)
     .bind(key_hash)

@@ -467,6 +467,11 @@ async fn reconciliation_locks_until_an_audited_unreconcile() {
     assert_eq!(audit_count(&db.pool, "ledger.transaction_unreconciled").await, 1);
     ok(&app, &a.client, "update_transaction", &edit).await;
     assert_eq!(call(&app, &a.client, "unreconcile", &[("id", a.coffee.as_str()), ("reason", "again")]).await.0, 404);
+
+    // The lock stops edits, not erasure: deleting the user cascades through locked rows.
+    sqlx::query("DELETE FROM users WHERE email = 'ann@example.com'").execute(&db.pool).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(left, 0);
 }
 
 #[tokio::test]
