@@ -37,6 +37,19 @@ pub async fn get_account_detail(id: String) -> Result<AccountDetail, AppError> {
     crate::error::respond(ssr::detail(&id).await)
 }
 
+/// What the transactions page's pickers offer: the user's accounts and categories,
+/// read in one database transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickerChoices {
+    pub accounts: Vec<LedgerAccount>,
+    pub categories: Vec<crate::categories::Category>,
+}
+
+#[server(prefix = "/api", endpoint = "ledger_choices")]
+pub async fn ledger_choices() -> Result<PickerChoices, AppError> {
+    crate::error::respond(ssr::choices().await)
+}
+
 #[server(prefix = "/api", endpoint = "accounts")]
 pub async fn list_accounts() -> Result<Vec<LedgerAccount>, AppError> {
     crate::error::respond(ssr::list().await)
@@ -110,6 +123,18 @@ mod ssr {
         let mut tx = user_tx(&pool()?, user.user_id).await?;
         let rows = accounts::list_all(&mut tx, user.user_id).await?;
         Ok(rows.into_iter().map(ledger_account).collect())
+    }
+
+    pub async fn choices() -> Result<super::PickerChoices, AppError> {
+        let user = require_user().await?;
+        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let accounts = accounts::list_all(&mut tx, user.user_id).await?.into_iter().map(ledger_account).collect();
+        let categories = crate::data::categories::visible(&mut tx, user.user_id, false)
+            .await?
+            .into_iter()
+            .map(crate::categories::Category::from)
+            .collect();
+        Ok(super::PickerChoices { accounts, categories })
     }
 
     pub async fn detail(id: &str) -> Result<super::AccountDetail, AppError> {

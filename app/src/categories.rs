@@ -54,6 +54,22 @@ impl Category {
 }
 
 /// Every category the user sees; with `counts`, how many transactions use each.
+#[cfg(feature = "ssr")]
+impl From<crate::data::categories::CategoryRow> for Category {
+    fn from(c: crate::data::categories::CategoryRow) -> Self {
+        Category {
+            id: c.id,
+            parent_id: c.parent_id,
+            name: c.name,
+            kind: c.kind,
+            icon: c.icon,
+            system: c.is_system,
+            archived: c.archived,
+            transactions: c.transactions,
+        }
+    }
+}
+
 #[server(prefix = "/api", endpoint = "categories")]
 pub async fn list_categories(#[server(default)] counts: bool) -> Result<Vec<Category>, AppError> {
     crate::error::respond(ssr::list(counts).await)
@@ -130,20 +146,7 @@ mod ssr {
     pub async fn list(counts: bool) -> Result<Vec<Category>, AppError> {
         let user = require_user().await?;
         let mut tx = user_tx(&pool()?, user.user_id).await?;
-        Ok(categories::visible(&mut tx, user.user_id, counts)
-            .await?
-            .into_iter()
-            .map(|c| Category {
-                id: c.id,
-                parent_id: c.parent_id,
-                name: c.name,
-                kind: c.kind,
-                icon: c.icon,
-                system: c.is_system,
-                archived: c.archived,
-                transactions: c.transactions,
-            })
-            .collect())
+        Ok(categories::visible(&mut tx, user.user_id, counts).await?.into_iter().map(Category::from).collect())
     }
 
     pub async fn create(name_in: &str, parent: &str, kind: &str) -> Result<Uuid, AppError> {

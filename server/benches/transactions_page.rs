@@ -232,12 +232,43 @@ where
     Ok(f)
 }
 
-/// `wrk -t2 -c32 -d10s` on the page, signed in: renders per second and errors.
+/// CPU time so far: (this process, the whole machine), in seconds.
+fn cpu_seconds() -> (f64, f64) {
+    let tick = 100.0; // USER_HZ: /proc reports CPU time in hundredths of a second on Linux
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            Some(after.get(11)?.parse::<f64>().ok()? + after.get(12)?.parse::<f64>().ok()?)
+        })
+        .unwrap_or(0.0);
+    let all = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<f64> = s.lines().next()?.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+            // user nice system (idle iowait skipped) irq softirq steal
+            Some(
+                f.first()?
+                    + f.get(1)?
+                    + f.get(2)?
+                    + f.get(5).unwrap_or(&0.0)
+                    + f.get(6).unwrap_or(&0.0)
+                    + f.get(7).unwrap_or(&0.0),
+            )
+        })
+        .unwrap_or(0.0);
+    (own / tick, all / tick)
+}
+
+/// `wrk -t2 -c32 -d10s` on the page, signed in: renders per second and errors, and
+/// where the CPU went (the app is this process; the rest is Postgres and wrk).
 fn wrk(url: &str, cookie: &str) -> anyhow::Result<String> {
+    let before = cpu_seconds();
     let out = Command::new("wrk")
         .args(["-t2", "-c32", "-d10s", "--latency", "-H", &format!("Cookie: {cookie}"), url])
         .output()
         .map_err(|e| anyhow::anyhow!("cannot run wrk: {e}; install it with scripts/install.sh"))?;
+    let after = cpu_seconds();
     let text = String::from_utf8_lossy(&out.stdout);
     let field = |prefix: &str| {
         text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string())).unwrap_or_default()
@@ -246,9 +277,15 @@ fn wrk(url: &str, cookie: &str) -> anyhow::Result<String> {
     let non_2xx = field("Non-2xx or 3xx responses:");
     let socket = field("Socket errors:");
     let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%").map(|v| v.trim().to_string())).unwrap_or_default();
+    let requests: f64 = rps.parse::<f64>().unwrap_or(0.0) * 10.0;
+    let per = |secs: f64| if requests > 0.0 { secs * 1000.0 / requests } else { 0.0 };
+    let (app_cpu, all_cpu) = (after.0 - before.0, after.1 - before.1);
     Ok(format!(
-        "wrk -t2 -c32 -d10s page (SSR), 1-year range: {rps} renders/s, latency p99 {p99}, non-2xx {}, socket errors {}",
+        "wrk -t2 -c32 -d10s page (SSR), 1-year range: {rps} renders/s, latency p99 {p99}, non-2xx {}, socket errors {}\n\
+         CPU per render: app {:.2} ms, everything else (Postgres, wrk) {:.2} ms",
         if non_2xx.is_empty() { "0".into() } else { non_2xx },
-        if socket.is_empty() { "none".into() } else { socket }
+        if socket.is_empty() { "none".into() } else { socket },
+        per(app_cpu),
+        per(all_cpu - app_cpu)
     ))
 }

@@ -46,28 +46,31 @@ pub fn EntryForms(accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> im
     reload_after(adjust.value(), actions);
     let open: Vec<LedgerAccount> = accounts.into_iter().filter(|a| a.open).collect();
     let manual: Vec<LedgerAccount> = open.iter().filter(|a| a.manual).cloned().collect();
-    let options = |list: &[LedgerAccount]| {
+    fn options(list: &[LedgerAccount]) -> impl IntoView + use<> {
         list.iter()
             .map(
                 |a| view! { <option value=a.id.to_string()>{format!("{} ({})", a.name, a.currency.as_str())}</option> },
             )
             .collect_view()
-    };
-    let (from_options, to_options, manual_options) = (options(&open), options(&open), options(&manual));
+    }
     let (create_error, transfer_error, adjust_error) =
         (failed(create.value()), failed(transfer.value()), failed(adjust.value()));
     let (created, transferred) =
         (move || matches!(create.value().get(), Some(Ok(_))), move || matches!(transfer.value().get(), Some(Ok(_))));
+    // A form is drawn when its panel is first opened (clicking the summary opens
+    // the details too), so the page itself stays small.
+    let (show_add, show_transfer, show_adjust) = (RwSignal::new(false), RwSignal::new(false), RwSignal::new(false));
+    let (open2, open3) = (open.clone(), open.clone());
     view! {
         <div class="entry-forms">
             <details>
-                <summary class="link-button dark">"Add a transaction"</summary>
-                {if manual.is_empty() {
+                <summary class="link-button dark" on:click=move |_| show_add.set(true)>"Add a transaction"</summary>
+                {move || { let (manual, categories) = (manual.clone(), categories.clone()); show_add.get().then(move || if manual.is_empty() {
                     view! { <p class="hint">"Add a manual account first; bank accounts fill themselves."</p> }.into_any()
                 } else {
                     view! {
                         <ActionForm action=create attr:class="inline-form" attr:aria-label="Add a transaction">
-                            <label>"Account" <select name="account" required>{manual_options}</select></label>
+                            <label>"Account" <select name="account" required>{options(&manual)}</select></label>
                             <label>"Date" <input type="date" name="date" required/></label>
                             <label>"Description" <input name="description" required maxlength="500"/></label>
                             <label>"Amount (− for money out)" <input name="amount" inputmode="decimal" required size="10"/></label>
@@ -82,24 +85,26 @@ pub fn EntryForms(accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> im
                             {move || created().then(|| view! { <p class="notice" role="status">"Added."</p> })}
                         </ActionForm>
                     }.into_any()
-                }}
+                })}}
             </details>
             <details>
-                <summary class="link-button dark">"New transfer"</summary>
-                <ActionForm action=transfer attr:class="inline-form" attr:aria-label="New transfer">
-                    <label>"From" <select name="from" required>{from_options}</select></label>
-                    <label>"To" <select name="to" required>{to_options}</select></label>
-                    <label>"Amount" <input name="amount" inputmode="decimal" required size="10"/></label>
-                    <label>"Date" <input type="date" name="date" required/></label>
-                    <label>"Description" <input name="description" required maxlength="500" value="Transfer"/></label>
-                    <button type="submit" class="button small">"Transfer"</button>
-                    {move || transfer_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                    {move || transferred().then(|| view! { <p class="notice" role="status">"Transfer recorded: both legs are in the list."</p> })}
-                </ActionForm>
+                <summary class="link-button dark" on:click=move |_| show_transfer.set(true)>"New transfer"</summary>
+                {move || { let open2 = open2.clone(); show_transfer.get().then(move || view! {
+                    <ActionForm action=transfer attr:class="inline-form" attr:aria-label="New transfer">
+                        <label>"From" <select name="from" required>{options(&open2)}</select></label>
+                        <label>"To" <select name="to" required>{options(&open2)}</select></label>
+                        <label>"Amount" <input name="amount" inputmode="decimal" required size="10"/></label>
+                        <label>"Date" <input type="date" name="date" required/></label>
+                        <label>"Description" <input name="description" required maxlength="500" value="Transfer"/></label>
+                        <button type="submit" class="button small">"Transfer"</button>
+                        {move || transfer_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                        {move || transferred().then(|| view! { <p class="notice" role="status">"Transfer recorded: both legs are in the list."</p> })}
+                    </ActionForm>
+                })}}
             </details>
             <details>
-                <summary class="link-button dark">"New adjustment"</summary>
-                <AdjustmentForm accounts=open.clone() adjust/>
+                <summary class="link-button dark" on:click=move |_| show_adjust.set(true)>"New adjustment"</summary>
+                {move || show_adjust.get().then(|| view! { <AdjustmentForm accounts=open3.clone() adjust/> })}
                 {move || adjust_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             </details>
         </div>

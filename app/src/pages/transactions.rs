@@ -5,8 +5,8 @@ use super::SignInPrompt;
 use super::categories::CategoryOptions;
 use super::journal_forms::{EntryForms, TransferEditor};
 use super::transaction_editors::{BulkBar, InlineEditor, SplitEditor};
-use crate::accounts::{LedgerAccount, list_accounts};
-use crate::categories::{Category, list_categories};
+use crate::accounts::{LedgerAccount, ledger_choices};
+use crate::categories::Category;
 use crate::error::AppError;
 use crate::reconcile::Unreconcile;
 use crate::transactions::{
@@ -115,8 +115,7 @@ pub fn TransactionsPage() -> impl IntoView {
         }
     });
     let page = Resource::new(move || (params.get(), actions.version()), |(q, _)| list_transactions(q));
-    let accounts = Resource::new(|| (), |_| list_accounts());
-    let categories = Resource::new(|| (), |_| list_categories(false));
+    let choices = Resource::new(|| (), |_| ledger_choices());
     view! {
         <Title text="Transactions"/>
         <header class="page-header">
@@ -127,8 +126,10 @@ pub fn TransactionsPage() -> impl IntoView {
         </header>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let accounts = accounts.await.unwrap_or_default();
-                let categories = categories.await.unwrap_or_default();
+                let (accounts, categories) = match choices.await {
+                    Ok(c) => (c.accounts, c.categories),
+                    Err(_) => (Vec::new(), Vec::new()),
+                };
                 view! {
                     <Filters params accounts=accounts.clone() categories=categories.clone()/>
                     <EntryForms accounts categories/>
@@ -139,7 +140,7 @@ pub fn TransactionsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let q = params.get_untracked();
-                let categories = categories.await.unwrap_or_default();
+                let categories = choices.await.map(|c| c.categories).unwrap_or_default();
                 match page.await {
                     Err(AppError::Unauthorized) => view! { <SignInPrompt message="Sign in to see your transactions."/> }.into_any(),
                     Err(e) => view! { <section class="error-panel" role="alert"><p>{e.to_string()}</p></section> }.into_any(),

@@ -699,6 +699,9 @@ async fn isolation_matrix_another_users_ids_are_not_found() {
     // B's own lists never show A's rows or categories.
     let page = ok(&app, &b.client, "transactions", &[]).await;
     assert!(!page.to_string().contains(&a.coffee));
+    let choices = ok(&app, &b.client, "ledger_choices", &[]).await;
+    assert_eq!(choices["accounts"].as_array().unwrap().len(), 3);
+    assert!(!choices.to_string().contains(&a.checking) && !choices.to_string().contains(&a_cat));
     let cats = ok(&app, &b.client, "categories", &[]).await;
     assert!(!cats.to_string().contains(&a_cat));
     let tax = ok(&app, &b.client, "tax_summary", &[]).await;
