@@ -19,6 +19,10 @@ pub async fn whoami() -> Result<Option<SignedInUser>, AppError> {
             Err(AppError::Unauthorized) => return Ok(None),
             Err(e) => return Err(e),
         };
+        // Read with the session check of this request, when it ran here.
+        if let Some(known) = use_context::<ssr::RequestUser>().and_then(|r| r.1.get().cloned()) {
+            return Ok(Some(known));
+        }
         let mut tx = crate::data::user_tx(&ssr::pool()?, user.user_id).await?;
         let u = crate::data::users::get(&mut tx, user.user_id).await?;
         Ok(Some(SignedInUser { email: u.email, display_name: u.display_name }))
@@ -195,7 +199,11 @@ pub mod ssr {
     /// Who a request acts for, worked out once per request (provided per request by
     /// the server's context; absent, every call checks the session itself).
     #[derive(Clone, Default)]
-    pub struct RequestUser(pub std::sync::Arc<tokio::sync::OnceCell<Result<CurrentUser, AppError>>>);
+    pub struct RequestUser(
+        pub std::sync::Arc<tokio::sync::OnceCell<Result<CurrentUser, AppError>>>,
+        /// Their email and name, as the session check read them.
+        pub std::sync::Arc<std::sync::OnceLock<super::SignedInUser>>,
+    );
 
     /// The signed-in user of a session (for plain axum handlers as well as server
     /// functions). Forgets a dead sign-in; the emptied session is deleted when the
@@ -215,6 +223,11 @@ pub mod ssr {
             return Err(AppError::Unauthorized);
         };
         let user = CurrentUser { user_id: live.user_id, user_session_id: auth.user_session_id };
+        if let Some(request) = use_context::<RequestUser>() {
+            let _ = request
+                .1
+                .set(super::SignedInUser { email: live.email.clone(), display_name: live.display_name.clone() });
+        }
         if moved_network(live.ip.as_deref(), client_ip) && !live.network_flagged {
             // A sign-in carried to another network is suspicious; with two-factor
             // sign-in on, it must prove the second factor again: it ends here.

@@ -2,6 +2,10 @@
 //! server, and the CLI commands. `main.rs` only parses arguments and reports errors.
 #![forbid(unsafe_code)]
 
+/// The allocator of the binary, its tests and benchmarks (they all link this crate).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod assets;
 pub mod audit;
 pub mod cli;

@@ -49,6 +49,8 @@ pub struct LiveSession {
     pub mfa_enabled: bool,
     /// Whether a change of network was already noted.
     pub network_flagged: bool,
+    pub email: String,
+    pub display_name: String,
 }
 
 /// The live session with this id and key: not revoked, not expired. Marks it seen
@@ -59,13 +61,14 @@ pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Opt
     let live = sqlx::query_as::<_, LiveSession>(
         "WITH live AS (
              SELECT s.id, s.user_id, host(s.ip_address) AS ip, u.mfa_enabled,
-                    s.risk_factors ? 'new_network' AS network_flagged, s.last_seen_at
+                    s.risk_factors ? 'new_network' AS network_flagged, s.last_seen_at, u.email::text AS email,
+                    u.display_name
              FROM user_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()),
          touched AS (
              UPDATE user_sessions SET last_seen_at = now()
              WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - interval '1 minute'))
-         SELECT user_id, ip, mfa_enabled, network_flagged FROM live",
+         SELECT user_id, ip, mfa_enabled, network_flagged, email, display_name FROM live",
     )
     .bind(id)
     .bind(key_hash)
