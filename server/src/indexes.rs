@@ -2,10 +2,9 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 3] = [
+const INDEX_MIGRATIONS: [&str; 2] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
-    include_str!("../../migrations/20250101000010_search_under_rls.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,8 +110,7 @@ mod tests {
             assert!(!d.purpose.is_empty(), "index {} has no comment naming its query", d.name);
             assert!(d.concurrent_sql().contains("CONCURRENTLY IF NOT EXISTS"));
         }
-        assert!(!names.contains("transactions_search_trgm"), "dropped by migration 10");
-        assert!(names.contains("transactions_user_search_trgm") && names.contains("categories_user_active_idx"));
+        assert!(names.contains("transactions_search_trgm") && names.contains("categories_user_active_idx"));
         let t = defs.iter().find(|d| d.name == "transactions_user_date_idx").unwrap();
         assert_eq!(t.table, "transactions");
         assert!(t.sql.contains("INCLUDE"));

@@ -173,6 +173,12 @@ async fn balances_follow_the_ledger_and_edits_are_audited() {
 #[tokio::test]
 async fn filters_sorts_and_totals_agree_with_sql() {
     let db = test_db().await;
+    // Text search under row-level security needs LIKE to be leakproof (migration 10).
+    let leakproof: bool = sqlx::query_scalar("SELECT proleakproof FROM pg_proc WHERE proname = 'textlike'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(leakproof);
     crate::harness::seed(&db.pool, 1, 1_500).await;
     let app = spawn_app(db.pool.clone()).await;
     let me = app.signed_in(crate::harness::DEMO.0, crate::harness::DEMO.1).await;
