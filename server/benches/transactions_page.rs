@@ -150,8 +150,10 @@ async fn run() -> anyhow::Result<()> {
                     text: text.map(str::to_string),
                     ..Default::default()
                 };
-                let mut conn = pool.acquire().await?;
-                let rows = app::data::transactions::list(&mut conn, user_id, &filter, None, 51).await?;
+                // The same statements the app sends, in a plain transaction: no role
+                // switch, no row-level security, no session check, no HTTP.
+                let mut tx = pool.begin().await?;
+                let rows = app::data::transactions::list(&mut tx, user_id, &filter, None, 51).await?;
                 anyhow::ensure!(!rows.is_empty(), "no rows");
                 Ok(())
             }

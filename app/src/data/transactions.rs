@@ -229,6 +229,18 @@ pub async fn create_manual(
     .ok_or(DbError::NotFound)
 }
 
+/// A text search is planned for its own pattern every time: with a generic plan (what
+/// a prepared statement settles on) the planner cannot tell a common word (walk the
+/// date index, stop at the page) from a rare one (use the trigram index), and picked
+/// the trigram bitmap for "coffee": 12 ms instead of 1 ms. Applies to the surrounding
+/// transaction only.
+async fn plan_text_search_per_pattern(conn: &mut PgConnection, f: &ListFilter) -> DbResult<()> {
+    if f.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(conn).await?;
+    }
+    Ok(())
+}
+
 /// Query `transactions_page`: keyset-paginated over `transactions_user_date_idx` or
 /// `transactions_user_amount_idx` (the trigram index for text). Only the active filters
 /// become predicates, so each shape gets its own plan; never OFFSET.
@@ -244,6 +256,7 @@ pub async fn list(
         Sort::AmountAsc => " ORDER BY t.amount ASC, t.id ASC",
         Sort::AmountDesc => " ORDER BY t.amount DESC, t.id DESC",
     };
+    plan_text_search_per_pattern(conn, f).await?;
     let mut q = QueryBuilder::<Postgres>::new(LIST_OUTER);
     q.push(LIST_INNER).push_bind(user_id);
     push_filter(&mut q, f);
@@ -269,6 +282,7 @@ pub struct Totals {
 /// Query `transactions_totals`: count and sums over the whole filtered set (the same
 /// predicates and index as the list, aggregated).
 pub async fn totals(conn: &mut PgConnection, user_id: Uuid, f: &ListFilter, from_key: Option<Key>) -> DbResult<Totals> {
+    plan_text_search_per_pattern(conn, f).await?;
     let mut q = QueryBuilder::<Postgres>::new(
         "SELECT count(*) AS count,
                 coalesce(sum(t.amount) FILTER (WHERE t.amount > 0), 0) AS inflow,

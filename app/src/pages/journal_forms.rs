@@ -36,8 +36,7 @@ where
 }
 
 #[component]
-pub fn EntryForms(accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+pub fn EntryForms(actions: LedgerActions, accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> impl IntoView {
     let create = ServerAction::<CreateTransaction>::new();
     let transfer = ServerAction::<CreateTransfer>::new();
     let adjust = ServerAction::<CreateAdjustment>::new();
@@ -169,8 +168,7 @@ fn AdjustmentForm(accounts: Vec<LedgerAccount>, adjust: ServerAction<CreateAdjus
 /// A transfer's or adjustment's legs; a transfer can be changed (both legs move
 /// together) and any entry deleted (every leg goes).
 #[component]
-pub fn TransferEditor(entry: Uuid) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+pub fn TransferEditor(actions: LedgerActions, entry: Uuid) -> impl IntoView {
     let update = ServerAction::<UpdateTransfer>::new();
     let delete = ServerAction::<DeleteJournalEntry>::new();
     Effect::new(move |_| {

@@ -27,8 +27,7 @@ where
 /// Category, notes, tags and flags of one row, edited in place. Enter saves, Escape
 /// cancels.
 #[component]
-pub fn InlineEditor(row: TransactionRow, categories: Vec<Category>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+pub fn InlineEditor(actions: LedgerActions, row: TransactionRow, categories: Vec<Category>) -> impl IntoView {
     let id = row.id.to_string();
     let category = RwSignal::new(row.category_id.map(|c| c.to_string()).unwrap_or_default());
     let notes = RwSignal::new(row.notes.clone().unwrap_or_default());
@@ -87,8 +86,7 @@ pub fn InlineEditor(row: TransactionRow, categories: Vec<Category>) -> impl Into
 /// Splits a row into parts that must add up to it exactly; shows what is left to
 /// assign as you type.
 #[component]
-pub fn SplitEditor(row: TransactionRow, categories: Vec<Category>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+pub fn SplitEditor(actions: LedgerActions, row: TransactionRow, categories: Vec<Category>) -> impl IntoView {
     let split: ServerAction<SplitTransaction> = actions.split;
     let id = row.id.to_string();
     let total = row.amount;
@@ -203,8 +201,7 @@ pub fn SplitEditor(row: TransactionRow, categories: Vec<Category>) -> impl IntoV
 
 /// Changes every selected row at once, or matches two selected rows as a transfer.
 #[component]
-pub fn BulkBar(categories: Vec<Category>, rows: Vec<TransactionRow>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+pub fn BulkBar(actions: LedgerActions, categories: Vec<Category>, rows: Vec<TransactionRow>) -> impl IntoView {
     let bulk: ServerAction<BulkEditTransactions> = actions.bulk;
     let matcher = ServerAction::<MatchTransfer>::new();
     Effect::new(move |_| {

@@ -96,8 +96,9 @@ impl LedgerActions {
 pub fn TransactionsPage() -> impl IntoView {
     let query = use_query_map();
     let params = Memo::new(move |_| query.with(|q| TransactionQuery::from_params(|k| q.get(k))));
+    // Passed down as a prop, not through context: a render the client abandoned can
+    // resume after its owner is gone, and a context lookup would then panic.
     let actions = LedgerActions::new();
-    provide_context(actions);
     // A successful edit closes its editor and clears the selection.
     Effect::new(move |_| {
         if let Some(Ok(_)) = actions.update.value().get() {
@@ -132,7 +133,7 @@ pub fn TransactionsPage() -> impl IntoView {
                 };
                 view! {
                     <Filters params accounts=accounts.clone() categories=categories.clone()/>
-                    <EntryForms accounts categories/>
+                    <EntryForms actions accounts categories/>
                 }
             })}
         </Suspense>
@@ -150,7 +151,7 @@ pub fn TransactionsPage() -> impl IntoView {
                             <p>"Try a wider date range or clear the filters."</p>
                         </section>
                     }.into_any(),
-                    Ok(p) => view! { <Ledger page=p query=q categories/> }.into_any(),
+                    Ok(p) => view! { <Ledger actions page=p query=q categories/> }.into_any(),
                 }
             })}
         </Transition>
@@ -220,8 +221,12 @@ fn Filters(params: Memo<TransactionQuery>, accounts: Vec<LedgerAccount>, categor
 
 /// One page of the list, with its totals, running total, selection and editors.
 #[component]
-fn Ledger(page: TransactionPage, query: TransactionQuery, categories: Vec<Category>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+fn Ledger(
+    actions: LedgerActions,
+    page: TransactionPage,
+    query: TransactionQuery,
+    categories: Vec<Category>,
+) -> impl IntoView {
     let newer = query.after.is_some().then(|| page_href(&query, None));
     let older = page.next.as_deref().map(|n| page_href(&query, Some(n)));
     // Totals over the whole filtered set come after the page, from the browser, so
@@ -265,7 +270,7 @@ fn Ledger(page: TransactionPage, query: TransactionQuery, categories: Vec<Catego
                     None => "Adding up…".to_string(),
                 }}
             </p>
-            <BulkBar categories=categories.clone() rows=rows.clone()/>
+            <BulkBar actions categories=categories.clone() rows=rows.clone()/>
             <table class="accounts transactions ledger">
                 <thead>
                     <tr>
@@ -292,7 +297,7 @@ fn Ledger(page: TransactionPage, query: TransactionQuery, categories: Vec<Catego
                 <tbody>
                     {page.rows.into_iter().enumerate().map(|(i, row)| {
                         let running = Signal::derive(move || running.with(|r| r.get(i).copied()));
-                        view! { <LedgerLine row running categories=categories.clone()/> }
+                        view! { <LedgerLine actions row running categories=categories.clone()/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -306,8 +311,12 @@ fn Ledger(page: TransactionPage, query: TransactionQuery, categories: Vec<Catego
 
 /// One row of the ledger, and its editors when open.
 #[component]
-fn LedgerLine(row: TransactionRow, running: Signal<Option<Decimal>>, categories: Vec<Category>) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+fn LedgerLine(
+    actions: LedgerActions,
+    row: TransactionRow,
+    running: Signal<Option<Decimal>>,
+    categories: Vec<Category>,
+) -> impl IntoView {
     let id = row.id;
     let class = if row.amount.is_sign_negative() { "num" } else { "num positive" };
     let is_transfer = row.journal_entry.is_some();
@@ -357,7 +366,7 @@ fn LedgerLine(row: TransactionRow, running: Signal<Option<Decimal>>, categories:
                         </button>
                     }.into_any()
                 } else if locked {
-                    view! { <UnlockButton id description=row.description.clone()/> }.into_any()
+                    view! { <UnlockButton actions id description=row.description.clone()/> }.into_any()
                 } else {
                     view! {
                         <button type="button" class="link-button dark" aria-label=format!("Edit {}", row.description)
@@ -369,21 +378,20 @@ fn LedgerLine(row: TransactionRow, running: Signal<Option<Decimal>>, categories:
             </td>
         </tr>
         {move || (actions.editing.get() == Some(id)).then(|| view! {
-            <InlineEditor row=editor_row.clone() categories=categories.clone()/>
+            <InlineEditor actions row=editor_row.clone() categories=categories.clone()/>
         })}
         {move || (actions.splitting.get() == Some(id)).then(|| view! {
-            <SplitEditor row=split_row.clone() categories=split_categories.clone()/>
+            <SplitEditor actions row=split_row.clone() categories=split_categories.clone()/>
         })}
         {move || (actions.transfer.get().is_some() && actions.transfer.get() == entry).then(|| view! {
-            <TransferEditor entry=entry.unwrap_or_default()/>
+            <TransferEditor actions entry=entry.unwrap_or_default()/>
         })}
     }
 }
 
 /// A reconciled row is locked; unlocking it asks for a reason, which the audit log keeps.
 #[component]
-fn UnlockButton(id: Uuid, description: String) -> impl IntoView {
-    let actions = expect_context::<LedgerActions>();
+fn UnlockButton(actions: LedgerActions, id: Uuid, description: String) -> impl IntoView {
     let unlock = ServerAction::<Unreconcile>::new();
     let asking = RwSignal::new(false);
     let reason = RwSignal::new(String::new());
