@@ -122,6 +122,8 @@ pub struct TaxYearSummary {
     pub year: Option<i32>,
     /// 1 = January (calendar years).
     pub fiscal_year_start_month: i32,
+    /// The user's default currency, which the amounts are shown in.
+    pub currency: manna_core::Currency,
     pub lines: Vec<DeductibleLine>,
     pub total: Decimal,
 }
@@ -260,7 +262,8 @@ mod ssr {
     pub async fn tax_summary(year: Option<i32>) -> Result<TaxYearSummary, AppError> {
         let user = require_user().await?;
         let mut tx = user_tx(&pool()?, user.user_id).await?;
-        let fiscal_year_start_month = tax::fiscal_start(&mut tx, user.user_id).await?;
+        let (fiscal_year_start_month, currency) = tax::fiscal_start(&mut tx, user.user_id).await?;
+        let currency = manna_core::Currency::parse(&currency).unwrap_or(manna_core::Currency::USD);
         let years = tax::years(&mut tx, user.user_id).await?;
         let year = year.or_else(|| years.first().copied());
         let lines = match year {
@@ -276,6 +279,6 @@ mod ssr {
             })
             .collect();
         let total = lines.iter().map(|l| l.total).sum();
-        Ok(TaxYearSummary { years, year, fiscal_year_start_month, lines, total })
+        Ok(TaxYearSummary { years, year, fiscal_year_start_month, currency, lines, total })
     }
 }

@@ -5,8 +5,9 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub async fn fiscal_start(conn: &mut PgConnection, user_id: Uuid) -> DbResult<i32> {
-    Ok(sqlx::query_scalar("SELECT fiscal_year_start_month::int FROM users WHERE id = $1")
+/// The user's fiscal year start month and default currency.
+pub async fn fiscal_start(conn: &mut PgConnection, user_id: Uuid) -> DbResult<(i32, String)> {
+    Ok(sqlx::query_as("SELECT fiscal_year_start_month::int, default_currency::text FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(conn)
         .await?)

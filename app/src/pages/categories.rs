@@ -212,7 +212,7 @@ fn CategoryLine(
 pub fn TaxPage() -> impl IntoView {
     use crate::categories::tax_summary;
     use leptos_router::hooks::use_query_map;
-    use manna_core::{Currency, format_money};
+    use manna_core::format_money;
     let query = use_query_map();
     let year = Memo::new(move |_| query.with(|q| q.get("year").and_then(|y| y.parse::<i32>().ok())));
     let summary = Resource::new(move || year.get(), tax_summary);
@@ -236,6 +236,7 @@ pub fn TaxPage() -> impl IntoView {
                             format!("Tax years start in month {} and are named by the year they end in.", s.fiscal_year_start_month)
                         };
                         let chosen = s.year;
+                        let currency = s.currency;
                         view! {
                             <nav class="segmented" aria-label="Tax year">
                                 {s.years.iter().map(|y| {
@@ -257,11 +258,11 @@ pub fn TaxPage() -> impl IntoView {
                                         <tbody>
                                             {s.lines.into_iter().map(|l| view! {
                                                 <tr><td>{l.category}</td><td class="num">{l.count}</td>
-                                                <td class="num">{format_money(l.total, Currency::USD)}</td></tr>
+                                                <td class="num">{format_money(l.total, currency)}</td></tr>
                                             }).collect_view()}
                                         </tbody>
                                         <tfoot><tr class="subtotal"><th scope="row" colspan="2">"Total"</th>
-                                            <td class="num">{format_money(s.total, Currency::USD)}</td></tr></tfoot>
+                                            <td class="num">{format_money(s.total, currency)}</td></tr></tfoot>
                                     </table>
                                 }.into_any()
                             }}

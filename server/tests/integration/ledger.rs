@@ -526,6 +526,7 @@ async fn categories_create_rename_move_merge_archive_and_tax_summary() {
     assert_eq!(tax["year"], json!(2024));
     assert!(tax["years"].as_array().unwrap().contains(&json!(2024)));
     assert_eq!(tax["total"], json!("704.50"));
+    assert_eq!(tax["currency"], json!("USD"));
 
     assert_eq!(
         ok(&app, &a.client, "merge_category", &[("source", treats.as_str()), ("target", snacks.as_str())]).await,
