@@ -150,72 +150,62 @@ pub struct Merged {
 /// (amounts add up where a budget had both) and subcategories move over, then it is
 /// deleted. The caller has checked that `target` is usable and not under `source`.
 pub async fn merge(conn: &mut PgConnection, user_id: Uuid, source: Uuid, target: Uuid) -> DbResult<Merged> {
+    // Every statement takes ($1 user, $2 source, $3 target).
+    async fn run(conn: &mut PgConnection, sql: &str, user_id: Uuid, source: Uuid, target: Uuid) -> DbResult<u64> {
+        Ok(sqlx::query(sql).bind(user_id).bind(source).bind(target).execute(conn).await?.rows_affected())
+    }
     sqlx::query("SELECT set_config('manna.restructure', 'on', true)").execute(&mut *conn).await?;
-    let transactions = sqlx::query("UPDATE transactions SET category_id = $3 WHERE user_id = $1 AND category_id = $2")
-        .bind(user_id)
-        .bind(source)
-        .bind(target)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let transactions = run(
+        conn,
+        "UPDATE transactions SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
+        user_id,
+        source,
+        target,
+    )
+    .await?;
     sqlx::query("SELECT set_config('manna.restructure', '', true)").execute(&mut *conn).await?;
-    let rules = sqlx::query(
+    let rules = run(
+        conn,
         "UPDATE categorization_rules SET actions = jsonb_set(actions, '{category_id}', to_jsonb($3::text))
          WHERE user_id = $1 AND actions ->> 'category_id' = $2::text",
+        user_id,
+        source,
+        target,
     )
-    .bind(user_id)
-    .bind(source)
-    .bind(target)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    for column in ["predicted_category_id", "corrected_category_id"] {
-        sqlx::query(&format!("UPDATE ml_predictions SET {column} = $3 WHERE user_id = $1 AND {column} = $2"))
-            .bind(user_id)
-            .bind(source)
-            .bind(target)
-            .execute(&mut *conn)
-            .await?;
-    }
-    // A budget with lines for both keeps one line holding both amounts.
-    sqlx::query(
+    .await?;
+    for sql in [
+        "UPDATE ml_predictions SET predicted_category_id = $3 WHERE user_id = $1 AND predicted_category_id = $2",
+        "UPDATE ml_predictions SET corrected_category_id = $3 WHERE user_id = $1 AND corrected_category_id = $2",
+        // A budget with lines for both keeps one line holding both amounts.
         "UPDATE budget_items t SET amount = t.amount + s.amount, rollover_amount = t.rollover_amount + s.rollover_amount
          FROM budget_items s
          WHERE t.user_id = $1 AND s.user_id = $1 AND t.budget_id = s.budget_id
            AND t.category_id = $3 AND s.category_id = $2",
-    )
-    .bind(user_id)
-    .bind(source)
-    .bind(target)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "DELETE FROM budget_items s WHERE s.user_id = $1 AND s.category_id = $2
            AND EXISTS (SELECT 1 FROM budget_items t WHERE t.budget_id = s.budget_id AND t.category_id = $3)",
+    ] {
+        run(conn, sql, user_id, source, target).await?;
+    }
+    let budget_items = run(
+        conn,
+        "UPDATE budget_items SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
+        user_id,
+        source,
+        target,
     )
-    .bind(user_id)
-    .bind(source)
-    .bind(target)
-    .execute(&mut *conn)
     .await?;
-    let budget_items = sqlx::query("UPDATE budget_items SET category_id = $3 WHERE user_id = $1 AND category_id = $2")
-        .bind(user_id)
-        .bind(source)
-        .bind(target)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let subcategories = sqlx::query("UPDATE categories SET parent_id = $3 WHERE user_id = $1 AND parent_id = $2")
-        .bind(user_id)
-        .bind(source)
-        .bind(target)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let subcategories = run(
+        conn,
+        "UPDATE categories SET parent_id = $3 WHERE user_id = $1 AND parent_id = $2",
+        user_id,
+        source,
+        target,
+    )
+    .await?;
     sqlx::query("DELETE FROM categories WHERE id = $1 AND user_id = $2")
         .bind(source)
         .bind(user_id)
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
     Ok(Merged { transactions, rules, budget_items, subcategories })
 }

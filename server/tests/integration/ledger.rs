@@ -1,26 +1,25 @@
 //! The ledger's server functions over real HTTP and Postgres: edits, splits, transfers,
 //! adjustments, reconciliation, categories, the tax summary, and the database rules
-//! behind them. Ends with the isolation matrix: every one of them answers another
-//! user's ids with "not found".
+//! behind them. The isolation matrix over the same functions is in `ledger_isolation.rs`.
 
 use crate::harness::{TestApp, spawn_app, test_db};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-async fn call(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn call(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = app.post_form(c, endpoint, form).await;
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-async fn ok(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
+pub(crate) async fn ok(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
     let (status, body) = call(app, c, endpoint, form).await;
     assert_eq!(status, 200, "{endpoint} {form:?}: {body}");
     body
 }
 
-async fn refused(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> String {
+pub(crate) async fn refused(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> String {
     let (status, body) = call(app, c, endpoint, form).await;
     assert_eq!(status, 422, "{endpoint} {form:?} should be refused: {body}");
     body["Invalid"].as_str().unwrap_or_default().to_string()
@@ -28,16 +27,16 @@ async fn refused(app: &TestApp, c: &reqwest::Client, endpoint: &str, form: &[(&s
 
 /// A signed-up user with three manual accounts (checking 1000, savings 0, a card owing
 /// 200) and two expenses in checking.
-struct Books {
-    client: reqwest::Client,
-    checking: String,
-    savings: String,
-    card: String,
-    coffee: String,
-    rent: String,
+pub(crate) struct Books {
+    pub client: reqwest::Client,
+    pub checking: String,
+    pub savings: String,
+    pub card: String,
+    pub coffee: String,
+    pub rent: String,
 }
 
-async fn books(app: &TestApp, email: &str) -> Books {
+pub(crate) async fn books(app: &TestApp, email: &str) -> Books {
     let client = app.sign_up(email, "correct horse battery staple").await;
     let account = |name: &'static str, kind: &'static str, opening: &'static str| {
         let client = client.clone();
@@ -68,7 +67,7 @@ async fn books(app: &TestApp, email: &str) -> Books {
     Books { client, checking, savings, card, coffee, rent }
 }
 
-async fn balance(pool: &PgPool, account: &str) -> String {
+pub(crate) async fn balance(pool: &PgPool, account: &str) -> String {
     sqlx::query_scalar::<_, rust_decimal::Decimal>("SELECT current_balance FROM accounts WHERE id = $1::uuid")
         .bind(account)
         .fetch_one(pool)
@@ -77,7 +76,7 @@ async fn balance(pool: &PgPool, account: &str) -> String {
         .unwrap()
 }
 
-async fn category_id(pool: &PgPool, name: &str) -> String {
+pub(crate) async fn category_id(pool: &PgPool, name: &str) -> String {
     sqlx::query_scalar("SELECT id::text FROM categories WHERE name = $1 AND user_id IS NULL")
         .bind(name)
         .fetch_one(pool)
@@ -85,11 +84,11 @@ async fn category_id(pool: &PgPool, name: &str) -> String {
         .unwrap()
 }
 
-async fn audit_count(pool: &PgPool, action: &str) -> i64 {
+pub(crate) async fn audit_count(pool: &PgPool, action: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM audit_logs WHERE action = $1").bind(action).fetch_one(pool).await.unwrap()
 }
 
-fn rows(page: &Value) -> Vec<Value> {
+pub(crate) fn rows(page: &Value) -> Vec<Value> {
     page["rows"].as_array().cloned().unwrap_or_default()
 }
 
@@ -549,170 +548,4 @@ async fn categories_create_rename_move_merge_archive_and_tax_summary() {
     ];
     assert_eq!(call(&app, &a.client, "update_transaction", &form).await.0, 404);
     assert_eq!(audit_count(&db.pool, "ledger.category_merged").await, 1);
-}
-
-/// Every ledger server function, called by B with A's ids, answers "not found" and
-/// changes nothing of A's.
-#[tokio::test]
-async fn isolation_matrix_another_users_ids_are_not_found() {
-    let db = test_db().await;
-    let app = spawn_app(db.pool.clone()).await;
-    let a = books(&app, "ann@example.com").await;
-    let b = books(&app, "bob@example.com").await;
-    let transfer = [
-        ("from", a.checking.as_str()),
-        ("to", a.savings.as_str()),
-        ("amount", "5"),
-        ("date", "2024-03-05"),
-        ("description", "x"),
-    ];
-    let entry = ok(&app, &a.client, "create_transfer", &transfer).await.as_str().unwrap().to_string();
-    let a_cat = ok(&app, &a.client, "create_category", &[("name", "Ann's")]).await.as_str().unwrap().to_string();
-    let a_sub = ok(&app, &a.client, "create_category", &[("name", "Ann's sub"), ("parent", a_cat.as_str())])
-        .await
-        .as_str()
-        .unwrap()
-        .to_string();
-    ok(
-        &app,
-        &a.client,
-        "reconcile",
-        &[
-            ("account", a.checking.as_str()),
-            ("through", "2024-03-01"),
-            ("statement_balance", "-700"),
-            ("ids[0]", a.rent.as_str()),
-        ],
-    )
-    .await;
-    let b_cat = ok(&app, &b.client, "create_category", &[("name", "Bob's")]).await.as_str().unwrap().to_string();
-    let before: String = sqlx::query_scalar("SELECT md5(string_agg(t::text, '' ORDER BY id)) FROM transactions t")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-
-    let edit = |id: &str| -> Vec<(String, String)> {
-        vec![
-            ("id".into(), id.into()),
-            ("edit[category]".into(), String::new()),
-            ("edit[notes]".into(), "mine".into()),
-            ("edit[tags]".into(), String::new()),
-            ("edit[business]".into(), "false".into()),
-            ("edit[deductible]".into(), "false".into()),
-        ]
-    };
-    let s = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    };
-    let matrix: Vec<(&str, Vec<(String, String)>)> = vec![
-        ("account_detail", s(&[("id", &a.checking)])),
-        ("transactions", s(&[("query[account]", &a.checking)])),
-        ("transactions", s(&[("query[category]", &a_cat)])),
-        ("transaction_totals", s(&[("query[account]", &a.checking)])),
-        ("update_transaction", edit(&a.coffee)),
-        (
-            "update_transaction",
-            edit(&b.coffee)
-                .into_iter()
-                .map(|(k, v)| if k == "edit[category]" { (k, a_cat.clone()) } else { (k, v) })
-                .collect(),
-        ),
-        ("bulk_edit_transactions", s(&[("ids[0]", &a.coffee), ("edit[business]", "true")])),
-        ("bulk_edit_transactions", s(&[("ids[0]", &b.coffee), ("ids[1]", &a.coffee), ("edit[business]", "true")])),
-        ("transaction_splits", s(&[("id", &a.rent)])),
-        (
-            "split_transaction",
-            s(&[
-                ("id", &a.coffee),
-                ("parts[0][category]", ""),
-                ("parts[0][amount]", "-2"),
-                ("parts[0][notes]", ""),
-                ("parts[1][category]", ""),
-                ("parts[1][amount]", "-2.50"),
-                ("parts[1][notes]", ""),
-            ]),
-        ),
-        (
-            "split_transaction",
-            s(&[
-                ("id", &b.coffee),
-                ("parts[0][category]", &a_cat),
-                ("parts[0][amount]", "-2"),
-                ("parts[0][notes]", ""),
-                ("parts[1][category]", ""),
-                ("parts[1][amount]", "-2.50"),
-                ("parts[1][notes]", ""),
-            ]),
-        ),
-        (
-            "create_transaction",
-            s(&[("account", &a.checking), ("date", "2024-01-01"), ("description", "x"), ("amount", "1")]),
-        ),
-        ("delete_transaction", s(&[("id", &a.coffee)])),
-        (
-            "create_transfer",
-            s(&[
-                ("from", &b.checking),
-                ("to", &a.savings),
-                ("amount", "5"),
-                ("date", "2024-03-05"),
-                ("description", "x"),
-            ]),
-        ),
-        ("journal_entry", s(&[("id", &entry)])),
-        ("update_transfer", s(&[("id", &entry), ("amount", "1"), ("date", "2024-03-05"), ("description", "x")])),
-        ("delete_journal_entry", s(&[("id", &entry)])),
-        ("match_transfer", s(&[("first", &b.coffee), ("second", &a.coffee)])),
-        (
-            "create_adjustment",
-            s(&[
-                ("date", "2024-03-05"),
-                ("description", "x"),
-                ("legs[0][account]", &b.checking),
-                ("legs[0][amount]", "1"),
-                ("legs[1][account]", &a.checking),
-                ("legs[1][amount]", "-1"),
-            ]),
-        ),
-        ("reconciliation", s(&[("account", &a.checking), ("through", "2024-12-31")])),
-        (
-            "reconcile",
-            s(&[
-                ("account", &a.checking),
-                ("through", "2024-12-31"),
-                ("statement_balance", "-704.50"),
-                ("ids[0]", &a.coffee),
-            ]),
-        ),
-        ("unreconcile", s(&[("id", &a.rent), ("reason", "mine")])),
-        ("create_category", s(&[("name", "x"), ("parent", &a_cat)])),
-        ("rename_category", s(&[("id", &a_cat), ("name", "mine")])),
-        ("move_category", s(&[("id", &a_sub), ("parent", "")])),
-        ("move_category", s(&[("id", &b_cat), ("parent", &a_cat)])),
-        ("merge_category", s(&[("source", &a_cat), ("target", &b_cat)])),
-        ("merge_category", s(&[("source", &b_cat), ("target", &a_cat)])),
-        ("archive_category", s(&[("id", &a_cat), ("archived", "true")])),
-    ];
-    for (endpoint, form) in &matrix {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let (status, body) = call(&app, &b.client, endpoint, &form).await;
-        assert_eq!((status, &body), (404, &json!("NotFound")), "{endpoint} {form:?}");
-    }
-    let after: String = sqlx::query_scalar("SELECT md5(string_agg(t::text, '' ORDER BY id)) FROM transactions t")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(before, after, "nothing changed");
-    // B's own lists never show A's rows or categories.
-    let page = ok(&app, &b.client, "transactions", &[]).await;
-    assert!(!page.to_string().contains(&a.coffee));
-    let choices = ok(&app, &b.client, "ledger_choices", &[]).await;
-    assert_eq!(choices["accounts"].as_array().unwrap().len(), 3);
-    assert!(!choices.to_string().contains(&a.checking) && !choices.to_string().contains(&a_cat));
-    let cats = ok(&app, &b.client, "categories", &[]).await;
-    assert!(!cats.to_string().contains(&a_cat));
-    let tax = ok(&app, &b.client, "tax_summary", &[]).await;
-    assert_eq!(tax["total"], json!("0"));
-    // Signed out: asked to sign in.
-    assert_eq!(call(&app, &crate::harness::new_client(), "categories", &[]).await.0, 401);
 }

@@ -7,6 +7,7 @@ mod cli;
 mod harness;
 mod http;
 mod ledger;
+mod ledger_isolation;
 mod mfa;
 mod privacy;
 mod rls;
