@@ -392,19 +392,6 @@ pub async fn apply_patch(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid], p
     Ok(q.build().execute(conn).await?.rows_affected())
 }
 
-/// Whether a category can be chosen by this user: a system default or theirs, and
-/// not archived.
-pub async fn category_usable(conn: &mut PgConnection, user_id: Uuid, category_id: Uuid) -> DbResult<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM categories
-                        WHERE id = $1 AND (user_id IS NULL OR user_id = $2) AND archived_at IS NULL)",
-    )
-    .bind(category_id)
-    .bind(user_id)
-    .fetch_one(conn)
-    .await?)
-}
-
 /// One part of a split.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SplitPart {
