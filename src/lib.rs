@@ -5,11 +5,13 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod categorizer;
 pub mod identity;
 pub mod ledger;
 pub mod money;
 pub mod period;
 pub mod risk;
+pub mod rules;
 pub mod totp;
 
 pub use accounts::{AccountKind, BalanceSummary};
