@@ -85,12 +85,26 @@ struct ClassCounts {
 }
 
 /// The trained model. Labels are category ids.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Model {
     classes: HashMap<Uuid, ClassCounts>,
     vocabulary: HashMap<String, u32>,
     examples: u32,
+    /// Divides the log-scores before they become probabilities. Naive Bayes counts
+    /// correlated features (a merchant's name and its words) as independent evidence
+    /// and so is far too sure of itself; a temperature fitted on newer, held-out rows
+    /// makes "90 % sure" mean right about 9 times in 10.
+    temperature: f64,
 }
+
+impl Default for Model {
+    fn default() -> Self {
+        Model { classes: HashMap::new(), vocabulary: HashMap::new(), examples: 0, temperature: 1.0 }
+    }
+}
+
+/// Temperatures tried when calibrating.
+const TEMPERATURES: [f64; 12] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 14.0];
 
 /// A model's answer for one transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +124,50 @@ impl Model {
             model.learn(&features(&example), label);
         }
         model
+    }
+
+    /// Trains on `labelled` (oldest first) with a calibrated temperature: a first model
+    /// trained on the older 80 % picks the temperature that best predicts the newer
+    /// 20 % (lowest log-loss), then the model is trained on everything.
+    pub fn train_calibrated(labelled: &[(Example<'_>, Uuid)]) -> Model {
+        let featured: Vec<(Vec<String>, Uuid)> = labelled.iter().map(|(e, l)| (features(e), *l)).collect();
+        let cut = featured.len() * 4 / 5;
+        let mut model = Model::default();
+        for (f, l) in &featured[..cut] {
+            model.learn(f, *l);
+        }
+        let temperature = model.fit_temperature(&featured[cut..]);
+        for (f, l) in &featured[cut..] {
+            model.learn(f, *l);
+        }
+        model.temperature = temperature;
+        model
+    }
+
+    /// The temperature (from a fixed grid) with the lowest log-loss on `held_out`.
+    fn fit_temperature(&mut self, held_out: &[(Vec<String>, Uuid)]) -> f64 {
+        if held_out.is_empty() || self.classes.is_empty() {
+            return 1.0;
+        }
+        let scored: Vec<(Vec<(Uuid, f64)>, Uuid)> = held_out.iter().map(|(f, l)| (self.scores(f), *l)).collect();
+        let log_loss = |t: f64| -> f64 {
+            scored
+                .iter()
+                .map(|(scores, label)| {
+                    let best = scores.first().map_or(0.0, |s| s.1);
+                    let norm: f64 = scores.iter().map(|(_, s)| ((s - best) / t).exp()).sum();
+                    let mine =
+                        scores.iter().find(|(l, _)| l == label).map_or(f64::NEG_INFINITY, |(_, s)| (s - best) / t);
+                    // an unseen label costs as much as a near-impossible prediction
+                    -(mine - norm.ln()).max(-30.0)
+                })
+                .sum()
+        };
+        TEMPERATURES.iter().copied().min_by(|a, b| log_loss(*a).total_cmp(&log_loss(*b))).unwrap_or(1.0)
+    }
+
+    pub fn temperature(&self) -> f64 {
+        self.temperature
     }
 
     /// Adds one labelled example (the feedback loop's "accept" or "correct").
@@ -169,9 +227,9 @@ impl Model {
         ((n + ALPHA) / (class.features as f64 + ALPHA * v)).ln()
     }
 
-    /// The most likely category with its probability, or `None` before any training.
-    /// Features never seen in training carry no evidence and are skipped.
-    pub fn predict(&self, features: &[String]) -> Option<Prediction> {
+    /// Log-scores per category, best first (ties broken by id, so nothing depends on
+    /// hash order). Features never seen in training carry no evidence and are skipped.
+    fn scores(&self, features: &[String]) -> Vec<(Uuid, f64)> {
         let known: Vec<&String> = features.iter().filter(|f| self.vocabulary.contains_key(*f)).collect();
         let total = f64::from(self.examples.max(1));
         let mut scores: Vec<(Uuid, f64)> = self
@@ -182,11 +240,18 @@ impl Model {
                 (*label, prior + known.iter().map(|f| self.log_likelihood(class, f)).sum::<f64>())
             })
             .collect();
-        // Ties broken by id so a prediction never depends on hash order.
         scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scores
+    }
+
+    /// The most likely category with its probability, or `None` before any training.
+    pub fn predict(&self, features: &[String]) -> Option<Prediction> {
+        let known: Vec<&String> = features.iter().filter(|f| self.vocabulary.contains_key(*f)).collect();
+        let scores = self.scores(features);
         let best = *scores.first()?;
-        let norm: f64 = scores.iter().map(|(_, s)| (s - best.1).exp()).sum();
-        let probability = |s: f64| (s - best.1).exp() / norm;
+        let t = self.temperature;
+        let norm: f64 = scores.iter().map(|(_, s)| ((s - best.1) / t).exp()).sum();
+        let probability = |s: f64| ((s - best.1) / t).exp() / norm;
         let winner = &self.classes[&best.0];
         let mut top_features: Vec<(String, f64)> = known
             .iter()
@@ -270,7 +335,7 @@ pub fn evaluate(labelled: &[(Example<'_>, Uuid)], train_share: f64, threshold: f
     if train.is_empty() || test.is_empty() {
         return None;
     }
-    let model = Model::train(train.iter().cloned());
+    let model = Model::train_calibrated(train);
     let outcomes: Vec<(Uuid, Option<Prediction>)> =
         test.iter().map(|(e, label)| (*label, model.predict(&features(e)))).collect();
     Some(score(&outcomes, threshold, train.len()))

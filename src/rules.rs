@@ -124,7 +124,7 @@ pub enum RuleError {
     AmountBounds,
     #[error("days of the month run from 1 to 31, first day before last")]
     DayRange,
-    #[error("a tag must be 1 to 40 characters; at most {MAX_TAGS} tags")]
+    #[error("a tag must be 1 to 40 characters without commas; at most {MAX_TAGS} tags")]
     BadTags,
     #[error("a merchant name must be 1 to {MAX_TEXT} characters")]
     BadMerchant,
@@ -257,7 +257,7 @@ fn check_actions(mut actions: Actions) -> Result<Actions, RuleError> {
     let mut tags = Vec::new();
     for tag in &actions.add_tags {
         let tag = tag.trim().to_lowercase();
-        if tag.is_empty() || tag.chars().count() > 40 {
+        if tag.is_empty() || tag.chars().count() > 40 || tag.contains(',') {
             return Err(RuleError::BadTags);
         }
         if seen.insert(tag.clone()) {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod categories;
+pub mod categorize;
 #[cfg(feature = "ssr")]
 pub mod charts;
 #[cfg(feature = "ssr")]
@@ -19,6 +20,7 @@ pub mod mfa;
 pub mod pages;
 pub mod privacy;
 pub mod reconcile;
+pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod sealing;
 pub mod settings;

@@ -564,6 +564,8 @@ pub(crate) mod ssr {
             ),
         )
         .await?;
+        // Rules, then the model, before anyone sees the row.
+        crate::categorize::ssr::new_rows(&mut tx, user.user_id, &[id]).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(id)
     }

@@ -63,6 +63,19 @@ pub enum Command {
     /// Check or trim the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The categorizer
+    #[command(subcommand)]
+    Ml(MlCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MlCommand {
+    /// Held-out quality per user: train on older rows, test on newer (accuracy, macro-F1, coverage)
+    Evaluate {
+        /// Only this user (email)
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +205,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             with_pool(&config, |pool| async move {
                 let n = crate::audit::prune(&pool, older_than).await?;
                 println!("deleted {n} audit entries older than {older_than} days");
+                Ok(())
+            })
+            .await
+        }
+        Command::Ml(MlCommand::Evaluate { user }) => {
+            with_pool(&config, |pool| async move {
+                print!("{}", crate::ml::evaluate(&pool, user.as_deref()).await?);
                 Ok(())
             })
             .await

@@ -2,9 +2,10 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 2] = [
+const INDEX_MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
+    include_str!("../../migrations/20250101000011_categorization.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,5 +16,6 @@ pub mod embedded_pg;
 pub mod export;
 pub mod indexes;
 pub mod maintenance;
+pub mod ml;
 pub mod seed;
 pub mod startup;

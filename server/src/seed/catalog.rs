@@ -49,3 +49,24 @@ pub const SPENDS: &[Spend] = &[
 
 pub const CITIES: [(&str, &str); 4] =
     [("San Francisco", "CA"), ("Oakland", "CA"), ("Seattle", "WA"), ("Portland", "OR")];
+
+/// Another category a merchant's row may belong to: (category, percent, description word).
+pub type Other = (&'static str, u32, &'static str);
+
+/// Merchants that sell more than one kind of thing: a share of their rows (percent)
+/// belong to another category, sometimes with a word in the description that tells
+/// (Uber Eats), sometimes with nothing but the amount to go on (Target).
+#[rustfmt::skip]
+pub const MIXED: &[(&str, &[Other])] = &[
+    ("Uber", &[("Restaurants", 30, "EATS")]),
+    ("Target", &[("Groceries", 25, ""), ("Clothing", 10, "")]),
+    ("CVS Pharmacy", &[("Groceries", 15, "")]),
+    ("Amazon Web Services", &[("Office supplies", 10, "MKTP")]),
+    ("Staples", &[("Software", 10, "")]),
+];
+
+/// How often the user filed a row under a wrong category, percent: the noise a
+/// categorizer must live with.
+pub const MISFILED_PERCENT: u32 = 3;
+/// How often the bank sent no merchant name, percent: the description must carry it.
+pub const NO_MERCHANT_PERCENT: u32 = 25;

@@ -1,6 +1,6 @@
 //! One user's transactions, generated day by day and written through COPY.
 
-use super::catalog::{CITIES, SPENDS};
+use super::catalog::{CITIES, MISFILED_PERCENT, MIXED, NO_MERCHANT_PERCENT, SPENDS};
 use super::{COPY_BATCH, Role, SeedAccount, SeedUser, add_months};
 use anyhow::{Context, Result};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -297,23 +297,11 @@ impl<'a> Generator<'a> {
         }
         self.outflow[usize::from(business)] += cents;
         let (city, state) = CITIES[self.rng.gen_range(0..CITIES.len())];
-        let name = format!(
-            "{} #{:04} {} {}",
-            spend.merchant.to_uppercase(),
-            self.rng.gen_range(1..9999),
-            city.to_uppercase(),
-            state
-        );
-        let mut row = Row::new(
-            account,
-            -cents,
-            date,
-            &name,
-            Some(spend.merchant),
-            self.cats.get(spend.category).copied(),
-            "expense",
-            business,
-        );
+        let (category, word) = self.category_of(spend.merchant, spend.category, business);
+        let name = self.description(spend.merchant, word, city, state);
+        let merchant = (self.rng.gen_range(0..100) >= NO_MERCHANT_PERCENT).then_some(spend.merchant);
+        let mut row =
+            Row::new(account, -cents, date, &name, merchant, self.cats.get(category).copied(), "expense", business);
         row.channel = Some(spend.channel);
         row.deductible = spend.business;
         if business && self.rng.gen_ratio(1, 4) {
@@ -327,8 +315,10 @@ impl<'a> Generator<'a> {
         let source = if source_roll < 3 {
             row.category = None;
             "none"
-        } else if let (true, Some(rule)) = (source_roll < 30, self.rules.get(spend.merchant)) {
+        } else if let (true, Some(rule), Some(_)) = (source_roll < 30, self.rules.get(spend.merchant), merchant) {
             row.rule = Some(*rule);
+            // a rule files every row the same way, mixed merchant or not
+            row.category = self.cats.get(spend.category).copied();
             "rule"
         } else if (30..45).contains(&source_roll) {
             "ml"
@@ -338,6 +328,42 @@ impl<'a> Generator<'a> {
             "plaid"
         };
         self.push(row, source);
+    }
+
+    /// The category a purchase at `merchant` belongs to, with the description word
+    /// that tells it apart (if any); now and then misfiled by the user.
+    fn category_of(&mut self, merchant: &str, usual: &'static str, business: bool) -> (&'static str, &'static str) {
+        let mut roll = self.rng.gen_range(0..100);
+        let mut chosen = (usual, "");
+        if let Some((_, others)) = MIXED.iter().find(|(m, _)| *m == merchant) {
+            for (category, percent, word) in others.iter() {
+                if roll < *percent {
+                    chosen = (category, word);
+                    break;
+                }
+                roll -= percent;
+            }
+        }
+        if self.rng.gen_range(0..100) < MISFILED_PERCENT {
+            let same_side: Vec<&'static str> =
+                SPENDS.iter().filter(|s| s.business == business).map(|s| s.category).collect();
+            chosen.0 = same_side[self.rng.gen_range(0..same_side.len())];
+        }
+        chosen
+    }
+
+    /// A statement line as banks write them: the same shop reads differently by
+    /// processor and by store.
+    fn description(&mut self, merchant: &str, word: &str, city: &str, state: &str) -> String {
+        let upper = merchant.to_uppercase();
+        let store = self.rng.gen_range(1..9999);
+        let word = if word.is_empty() { String::new() } else { format!(" *{word}") };
+        match self.rng.gen_range(0..4) {
+            0 => format!("{upper}{word} #{store:04} {} {state}", city.to_uppercase()),
+            1 => format!("POS PURCHASE {upper}{word} {}", city.to_uppercase()),
+            2 => format!("SQ *{}{word} {store}", upper.replace(' ', "")),
+            _ => format!("{merchant}{word} {city} {state}"),
+        }
     }
 
     fn push(&mut self, mut row: Row<'_>, source: &str) {
@@ -351,7 +377,13 @@ impl<'a> Generator<'a> {
             row.prediction = Some(prediction_id);
             let confidence = self.rng.gen_range(5_500..9_990) as f64 / 10_000.0;
             let alternative = self.cats.get("Shopping").copied().unwrap_or(category);
-            let tokens: Vec<String> = row.merchant.unwrap_or("").split_whitespace().map(str::to_lowercase).collect();
+            let top: Vec<(String, f64)> = row
+                .merchant
+                .unwrap_or(&row.name)
+                .split_whitespace()
+                .take(2)
+                .map(|w| (format!("w:{}", w.to_lowercase()), 2.5))
+                .collect();
             let _ = writeln!(
                 self.prediction_rows,
                 "{}\t{}\t{}\t{}\t{:.4}\tnb-2026.1\t{}\t{}",
@@ -360,10 +392,14 @@ impl<'a> Generator<'a> {
                 row.id,
                 category,
                 confidence,
-                serde_json::json!({"tokens": tokens, "amount_bucket": amount_bucket(row.cents)}),
+                serde_json::json!({"top": top, "amount_bucket": amount_bucket(row.cents)}),
                 serde_json::json!([{"category_id": alternative, "confidence": ((1.0 - confidence) * 0.6 * 10_000.0).round() / 10_000.0}]),
             );
             self.predictions += 1;
+            // Below the threshold the model only suggests: the row waits for review.
+            if confidence < manna_core::categorizer::DEFAULT_THRESHOLD {
+                row.category = None;
+            }
         }
         let category_source = match (row.category, source) {
             (None, _) => "\\N",

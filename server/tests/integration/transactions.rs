@@ -45,7 +45,8 @@ async fn keyset_pages_walk_every_row_once_in_order_and_filters_apply() {
     let (_, body) = page(&app, &me, &[("q", "STARBUCKS")]).await;
     let rows = body["rows"].as_array().unwrap();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r["description"] == "Starbucks"));
+    // the merchant when the bank named it, else the statement line that matched
+    assert!(rows.iter().all(|r| r["description"].as_str().unwrap().to_lowercase().contains("starbucks")));
     let (_, body) = page(&app, &me, &[("q", "100%")]).await;
     assert_eq!(body["rows"].as_array().unwrap().len(), 0, "% is literal, not a wildcard");
 
