@@ -562,7 +562,8 @@ pub mod ssr {
             .map_err(|e| AppError::Invalid(format!("this rule cannot run: {e}")))?;
         let (matched, changes, _) = scan(&mut tx, user.user_id, &rule).await?;
         let changed = rules::apply(&mut tx, user.user_id, &changes).await?;
-        rules::record_matches(&mut tx, user.user_id, &[(id, matched as i64)]).await?;
+        // Effectiveness counts the rows the rule changed (re-applying it is not a new match).
+        rules::record_matches(&mut tx, user.user_id, &[(id, changed as i64)]).await?;
         audit::record(
             &mut tx,
             &actor(Some(user)).await,

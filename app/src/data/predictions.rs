@@ -39,9 +39,10 @@ pub async fn training_rows(conn: &mut PgConnection, user_id: Uuid) -> DbResult<V
     .await?)
 }
 
-/// How many times the user's categorized rows changed (see `categorizer_state`).
+/// How many times the user's categorized rows changed (`users.categorizer_version`,
+/// kept by triggers).
 pub async fn state_version(conn: &mut PgConnection, user_id: Uuid) -> DbResult<i64> {
-    Ok(sqlx::query_scalar("SELECT version FROM categorizer_state WHERE user_id = $1")
+    Ok(sqlx::query_scalar("SELECT categorizer_version FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(conn)
         .await?
