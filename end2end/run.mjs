@@ -46,7 +46,12 @@ try {
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base);
   const dbUrl = execFileSync(bin, ['db-url'], { env, cwd: work }).toString().trim();
-  const tests = readdirSync(join(root, 'end2end/tests')).filter((f) => f.endsWith('.test.mjs')).map((f) => join(root, 'end2end/tests', f));
+  // `node end2end/run.mjs categorize ledger` runs only the journeys whose file names
+  // contain one of the words; no words, all of them.
+  const only = process.argv.slice(2);
+  const tests = readdirSync(join(root, 'end2end/tests'))
+    .filter((f) => f.endsWith('.test.mjs') && (only.length === 0 || only.some((w) => f.includes(w))))
+    .map((f) => join(root, 'end2end/tests', f));
   execFileSync(process.execPath, ['--test', '--test-concurrency=1', ...tests], {
     env: { ...env, BASE_URL: base, DB_URL: dbUrl, SCREENSHOT_DIR: join(root, 'end2end/screenshots') },
     stdio: 'inherit',

@@ -28,7 +28,7 @@ pub struct ReviewRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReviewPage {
+pub struct QueuePage {
     pub rows: Vec<ReviewRow>,
     /// Cursor of the next page (`date,id`), if any.
     pub next: Option<String>,
@@ -38,7 +38,7 @@ pub struct ReviewPage {
 
 /// The review queue: uncategorized rows, newest first, with the model's suggestions.
 #[server(prefix = "/api", endpoint = "review_queue")]
-pub async fn review_queue(#[server(default)] after: String) -> Result<ReviewPage, AppError> {
+pub async fn review_queue(#[server(default)] after: String) -> Result<QueuePage, AppError> {
     crate::error::respond(ssr::queue(&after).await)
 }
 
@@ -350,7 +350,7 @@ pub mod ssr {
         Ok(Some((date.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?)))
     }
 
-    pub async fn queue(after: &str) -> Result<ReviewPage, AppError> {
+    pub async fn queue(after: &str) -> Result<QueuePage, AppError> {
         let user = require_user().await?;
         let after = cursor(after)?;
         let mut tx = user_tx(&pool()?, user.user_id).await?;
@@ -385,7 +385,7 @@ pub mod ssr {
                     .unwrap_or_default(),
             })
             .collect();
-        Ok(ReviewPage { rows, next, waiting, suggested })
+        Ok(QueuePage { rows, next, waiting, suggested })
     }
 
     pub async fn accept(ids: &[String]) -> Result<u64, AppError> {

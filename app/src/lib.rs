@@ -42,6 +42,8 @@ use pages::{
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
+    review::ReviewPage,
+    rules::RulesPage,
     settings::SettingsPage,
     transactions::TransactionsPage,
 };
@@ -72,11 +74,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The navigation, in the order the sidebar shows it.
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 12] = [
     ("/", "Dashboard"),
     ("/accounts", "Accounts"),
     ("/transactions", "Transactions"),
     ("/categories", "Categories"),
+    ("/rules", "Rules"),
+    ("/review", "Review"),
     ("/tax", "Tax"),
     ("/budgets", "Budgets"),
     ("/reports", "Reports"),
@@ -133,6 +137,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("transactions") view=TransactionsPage/>
                         <Route path=StaticSegment("categories") view=CategoriesPage/>
                         <Route path=StaticSegment("tax") view=TaxPage/>
+                        <Route path=StaticSegment("rules") view=RulesPage/>
+                        <Route path=StaticSegment("review") view=ReviewPage/>
                         <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>

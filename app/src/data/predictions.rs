@@ -162,6 +162,7 @@ pub struct Alternative {
 
 /// The review queue: the user's uncategorized rows, newest first, with the model's
 /// suggestion where there is one (`transactions_uncategorized_idx`). Keyset pages.
+/// Reconciled rows are left out: they are locked until un-reconciled.
 pub async fn queue(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -174,7 +175,7 @@ pub async fn queue(
                 a.name AS account_name, p.predicted_category_id, p.confidence, p.top_alternatives AS alternatives
          FROM (SELECT id, date, amount, currency, merchant_name, name, account_id, prediction_id
                FROM transactions t
-               WHERE t.user_id = $1 AND t.category_id IS NULL AND t.parent_transaction_id IS NULL
+               WHERE t.user_id = $1 AND t.category_id IS NULL AND t.parent_transaction_id IS NULL AND NOT t.reconciled
                  AND ($2::date IS NULL OR (t.date, t.id) < ($2, $3))
                  AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.parent_transaction_id = t.id)
                ORDER BY t.date DESC, t.id DESC LIMIT $4) t
@@ -194,7 +195,7 @@ pub async fn queue(
 pub async fn queue_size(conn: &mut PgConnection, user_id: Uuid) -> DbResult<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT count(*), count(prediction_id) FROM transactions t
-         WHERE t.user_id = $1 AND t.category_id IS NULL AND t.parent_transaction_id IS NULL
+         WHERE t.user_id = $1 AND t.category_id IS NULL AND t.parent_transaction_id IS NULL AND NOT t.reconciled
            AND NOT EXISTS (SELECT 1 FROM transactions s WHERE s.parent_transaction_id = t.id)",
     )
     .bind(user_id)

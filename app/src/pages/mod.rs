@@ -6,6 +6,8 @@ pub mod dashboard;
 pub mod journal_forms;
 pub mod not_found;
 pub mod placeholder;
+pub mod review;
+pub mod rules;
 pub mod settings;
 pub mod transaction_editors;
 pub mod transactions;

@@ -41,6 +41,17 @@ pub fn InlineEditor(actions: LedgerActions, row: TransactionRow, categories: Vec
         }
     });
     let error = failed(actions.update.value());
+    // Why the row has its category, asked for when the editor opens.
+    let why = RwSignal::new(None::<crate::categorize::Explanation>);
+    let asked = id.clone();
+    Effect::new(move |_| {
+        let id = asked.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(e) = crate::categorize::explain_category(id).await {
+                let _ = why.try_set(Some(e));
+            }
+        });
+    });
     let save = move || {
         actions.update.dispatch(UpdateTransaction {
             id: id.clone(),
@@ -78,6 +89,12 @@ pub fn InlineEditor(actions: LedgerActions, row: TransactionRow, categories: Vec
                     <button type="button" class="link-button dark" on:click=move |_| cancel()>"Cancel"</button>
                     {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 </form>
+                {move || why.get().map(|w| view! {
+                    <div class="explanation" aria-label="Why this category">
+                        <strong>"Why: "</strong>{w.summary}
+                        {w.details.into_iter().map(|d| view! { <span class="muted">" "{d}</span> }).collect_view()}
+                    </div>
+                })}
             </td>
         </tr>
     }

@@ -109,6 +109,7 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
         report.transactions += rows;
         report.predictions += predictions;
         set_balances(&mut tx, user.id).await?;
+        count_rule_matches(&mut tx, user.id).await?;
     }
     bar.finish_and_clear();
 
@@ -271,6 +272,21 @@ async fn insert_accounts(
         out.push(SeedAccount { id, role });
     }
     Ok(out)
+}
+
+/// The seeded rules' effectiveness, from the rows credited to them.
+async fn count_rule_matches(tx: &mut PgConnection, user_id: Uuid) -> Result<()> {
+    sqlx::query(
+        "UPDATE categorization_rules r SET match_count = s.n, last_matched_at = s.last
+         FROM (SELECT rule_id, count(*) AS n, max(date)::timestamptz AS last FROM transactions
+               WHERE user_id = $1 AND rule_id IS NOT NULL GROUP BY rule_id) s
+         WHERE r.id = s.rule_id",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .context("counting rule matches")?;
+    Ok(())
 }
 
 async fn insert_rules(
