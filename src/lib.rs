@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod bank_categories;
 pub mod categorizer;
 pub mod identity;
 pub mod ledger;

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bank_categories;
 pub mod categories;
 pub mod categorize;
 #[cfg(feature = "ssr")]

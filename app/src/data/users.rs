@@ -1,6 +1,6 @@
 //! Users and their credentials.
 
-use super::DbResult;
+use super::{DbError, DbResult};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -179,4 +179,42 @@ pub async fn use_recovery_code(conn: &mut PgConnection, user_id: Uuid, hash: &st
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The user's own Plaid category → category choices (`preferences.plaid_categories`).
+pub async fn bank_category_choices(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> DbResult<std::collections::HashMap<String, Uuid>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT key, value FROM users, jsonb_each_text(coalesce(preferences -> 'plaid_categories', '{}'))
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(k, v)| v.parse().ok().map(|id| (k, id))).collect())
+}
+
+/// Sets (or, with `None`, forgets) the user's category for a Plaid category code.
+pub async fn set_bank_category_choice(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    code: &str,
+    category: Option<Uuid>,
+) -> DbResult<()> {
+    let done = sqlx::query(
+        "UPDATE users SET preferences = CASE
+             WHEN $3::uuid IS NULL THEN preferences #- ARRAY['plaid_categories', $2]
+             ELSE jsonb_set(preferences, '{plaid_categories}',
+                            coalesce(preferences -> 'plaid_categories', '{}') || jsonb_build_object($2, $3::text))
+         END
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(code)
+    .bind(category)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 { Err(DbError::NotFound) } else { Ok(()) }
 }

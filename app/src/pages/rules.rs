@@ -91,7 +91,10 @@ pub fn RulesPage() -> impl IntoView {
                         view! { <SignInPrompt message="Sign in to see your rules."/> }.into_any()
                     }
                     (Err(e), _) | (_, Err(e)) => view! { <section class="error-panel" role="alert"><p>{e.to_string()}</p></section> }.into_any(),
-                    (Ok(list), Ok(choices)) => view! { <RulesBody list choices actions/> }.into_any(),
+                    (Ok(list), Ok(choices)) => {
+                        let categories = choices.categories.clone();
+                        view! { <RulesBody list choices actions/> <BankCategories categories/> }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -447,5 +450,58 @@ fn PreviewTable(preview: RulePreview) -> impl IntoView {
                 </table>
             })}
         </div>
+    }
+}
+
+/// Where the bank's own categories land: a default for every Plaid category, each
+/// one changeable.
+#[component]
+fn BankCategories(categories: Vec<Category>) -> impl IntoView {
+    use crate::bank_categories::{MapBankCategory, bank_categories};
+    let map = ServerAction::<MapBankCategory>::new();
+    let lines = Resource::new(move || map.version().get(), |_| bank_categories());
+    view! {
+        <details class="account-group bank-categories">
+            <summary><h2>"Bank categories"</h2></summary>
+            <p class="hint">"Connected banks send their own category with each transaction. This is where each one lands; change any of them. Rules still run after it."</p>
+            {move || failure(map.value()).map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || {
+                    let categories = categories.clone();
+                    Suspend::new(async move {
+                        match lines.await {
+                            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Ok(lines) => view! {
+                                <table class="accounts bank-map">
+                                    <thead><tr><th scope="col">"Bank category"</th><th scope="col">"Files under"</th><th scope="col"></th></tr></thead>
+                                    <tbody>
+                                        {lines.into_iter().map(|l| {
+                                            let (code, reset_code) = (l.code.clone(), l.code.clone());
+                                            view! {
+                                                <tr data-code=l.code.clone()>
+                                                    <td>{l.label.clone()}<br/><code>{l.code.clone()}</code></td>
+                                                    <td>
+                                                        <select aria-label=format!("Category for {}", l.label) on:change=move |ev| {
+                                                            map.dispatch(MapBankCategory { code: code.clone(), category: event_target_value(&ev) });
+                                                        }>
+                                                            <CategoryOptions categories=categories.clone() selected=l.category_id/>
+                                                        </select>
+                                                    </td>
+                                                    <td>{l.chosen.then(|| view! {
+                                                        <button type="button" class="link-button dark" on:click=move |_| {
+                                                            map.dispatch(MapBankCategory { code: reset_code.clone(), category: String::new() });
+                                                        }>"Use default"</button>
+                                                    })}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </details>
     }
 }

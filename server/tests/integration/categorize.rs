@@ -299,6 +299,7 @@ async fn isolation_another_users_rules_and_rows_are_not_found() {
         ("apply_rule", s(&[("id", &rule)])),
         ("explain_category", s(&[("id", &a.coffee)])),
         ("accept_suggestions", s(&[("ids[0]", &a.coffee)])),
+        ("map_bank_category", s(&[("code", "FOOD_AND_DRINK_COFFEE"), ("category", &a_cat)])),
     ];
     for (endpoint, form) in &matrix {
         let (status, body) = post(&app, &b.client, endpoint, form).await;
@@ -331,4 +332,34 @@ async fn isolation_another_users_rules_and_rows_are_not_found() {
     .await
     .unwrap();
     assert_eq!(before, after, "nothing of A's changed");
+}
+
+#[tokio::test]
+async fn bank_categories_map_to_defaults_and_to_the_users_choice() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let a = books(&app, "ann@example.com").await;
+    let b = books(&app, "bob@example.com").await;
+    let coffee = category_id(&db.pool, "Coffee").await;
+    let line =
+        |lines: &Value, code: &str| lines.as_array().unwrap().iter().find(|l| l["code"] == code).cloned().unwrap();
+    let lines = ok(&app, &a.client, "bank_categories", &[]).await;
+    assert_eq!(line(&lines, "FOOD_AND_DRINK_COFFEE")["category_id"], coffee.as_str());
+    assert_eq!(line(&lines, "FOOD_AND_DRINK_COFFEE")["chosen"], false);
+
+    let treats = ok(&app, &a.client, "create_category", &[("name", "Treats")]).await.as_str().unwrap().to_string();
+    ok(&app, &a.client, "map_bank_category", &[("code", "FOOD_AND_DRINK_COFFEE"), ("category", &treats)]).await;
+    let lines = ok(&app, &a.client, "bank_categories", &[]).await;
+    assert_eq!(line(&lines, "FOOD_AND_DRINK_COFFEE")["category_id"], treats.as_str());
+    assert_eq!(line(&lines, "FOOD_AND_DRINK_COFFEE")["chosen"], true);
+    // B's map is B's own.
+    let theirs = ok(&app, &b.client, "bank_categories", &[]).await;
+    assert_eq!(line(&theirs, "FOOD_AND_DRINK_COFFEE")["category_id"], coffee.as_str());
+    // Back to the default; unknown codes refused.
+    ok(&app, &a.client, "map_bank_category", &[("code", "FOOD_AND_DRINK_COFFEE"), ("category", "")]).await;
+    let lines = ok(&app, &a.client, "bank_categories", &[]).await;
+    assert_eq!(line(&lines, "FOOD_AND_DRINK_COFFEE")["category_id"], coffee.as_str());
+    let message = refused(&app, &a.client, "map_bank_category", &[("code", "NOT_A_CODE"), ("category", &coffee)]).await;
+    assert!(message.contains("not a bank category"), "{message}");
+    assert_eq!(audit_count(&db.pool, "categorize.bank_category_mapped").await, 2);
 }

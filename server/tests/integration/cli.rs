@@ -39,6 +39,7 @@ fn every_command_has_help() {
         "create-indexes",
         "analyze-performance",
         "optimize-db",
+        "ml",
     ] {
         assert!(text.contains(cmd), "{cmd} listed");
         let o = manna(&[cmd, "--help"], &[]);
@@ -168,4 +169,26 @@ async fn audit_verify_passes_then_catches_a_hand_edit_and_prune_keeps_it_verifia
     assert_one_line_error(&o, "audit trail broken at entry");
     let o = manna(&["audit", "prune", "--older-than", "0"], &env);
     assert_eq!(o.status.code(), Some(2), "retention of 0 days is refused");
+}
+
+#[tokio::test]
+async fn ml_evaluate_prints_held_out_scores_per_user() {
+    let db = test_db().await;
+    let url = db.url();
+    let o = manna(&["seed-db", "--users", "2", "--transactions", "4000"], &[("DATABASE_URL", &url)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = manna(&["ml", "evaluate"], &[("DATABASE_URL", &url)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    for needle in
+        ["time split", "accuracy", "macro-F1", "coverage", "demo@manna.local", "user1@manna.local", "all users"]
+    {
+        assert!(out.contains(needle), "{needle} in\n{out}");
+    }
+    // The seeded categories are learnable but not trivially: well above chance, below perfect.
+    let demo = out.lines().find(|l| l.starts_with("demo@manna.local")).unwrap();
+    let accuracy: f64 = demo.split_whitespace().nth(3).unwrap().trim_end_matches('%').parse().unwrap();
+    assert!((80.0..99.5).contains(&accuracy), "{demo}");
+    let o = manna(&["ml", "evaluate", "--user", "nobody@example.com"], &[("DATABASE_URL", &url)]);
+    assert_one_line_error(&o, "no such user");
 }
