@@ -105,6 +105,8 @@ pub struct TransactionRow {
     /// The journal entry of a transfer or adjustment leg.
     pub journal_entry: Option<Uuid>,
     pub is_split: bool,
+    /// Uncategorized with a model suggestion: the review queue has it.
+    pub needs_review: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +245,7 @@ impl From<crate::data::transactions::ListRow> for TransactionRow {
             kind: r.transaction_type,
             journal_entry: r.journal_entry_id,
             is_split: r.is_split,
+            needs_review: r.needs_review,
         }
     }
 }

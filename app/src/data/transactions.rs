@@ -75,6 +75,8 @@ pub struct ListRow {
     pub transaction_type: String,
     pub journal_entry_id: Option<Uuid>,
     pub is_split: bool,
+    /// Uncategorized, with a model suggestion waiting in the review queue.
+    pub needs_review: bool,
 }
 
 impl ListRow {
@@ -164,7 +166,8 @@ fn push_from_key(q: &mut QueryBuilder<'_, Postgres>, sort: Sort, key: Key, stric
 /// `LIST_OUTER` wraps it.
 const LIST_INNER: &str = "
     SELECT t.id, t.date, t.amount, t.currency, t.merchant_name, t.name, t.pending, t.reconciled, t.is_business,
-           t.tax_deductible, t.account_id, t.category_id, t.notes, t.tags, t.transaction_type, t.journal_entry_id
+           t.tax_deductible, t.account_id, t.category_id, t.notes, t.tags, t.transaction_type, t.journal_entry_id,
+           t.prediction_id
     FROM transactions t
     WHERE t.parent_transaction_id IS NULL AND t.user_id = ";
 
@@ -173,7 +176,7 @@ const LIST_OUTER: &str = "
            coalesce(t.merchant_name, t.name) AS description, t.pending, t.reconciled, t.is_business,
            t.tax_deductible, t.account_id, a.name AS account_name, t.category_id, c.name AS category_name,
            t.notes, t.tags, t.transaction_type::text AS transaction_type, t.journal_entry_id,
-           coalesce(s.is_split, false) AS is_split
+           coalesce(s.is_split, false) AS is_split, t.category_id IS NULL AND t.prediction_id IS NOT NULL AS needs_review
     FROM (";
 
 const LIST_JOINS: &str = ") t

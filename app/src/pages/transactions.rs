@@ -354,7 +354,9 @@ fn LedgerLine(
                 {row.tags.iter().map(|t| view! { <span class="badge tag">{format!("#{t}")}</span> }).collect_view()}
                 {row.notes.clone().map(|n| view! { <span class="subtype">{n}</span> })}
             </td>
-            <td class="muted category">{category_label}</td>
+            <td class="muted category">{category_label}
+                {row.needs_review.then(|| view! { " " <a href="/review" class="badge pending">"Needs review"</a> })}
+            </td>
             <td class="muted">{row.account.clone()}</td>
             <td class=class>{format_money(row.amount, currency)}</td>
             <td class="num muted running">{move || running.get().map(|r| format_money(r, currency)).unwrap_or_default()}</td>
