@@ -168,6 +168,10 @@ pub struct Candidate {
     pub tags: Vec<String>,
 }
 
+const CANDIDATE_COLUMNS: &str = "SELECT t.id, t.date, t.amount, t.name, t.merchant_name, t.account_id,
+        t.category_id, t.is_business, t.tax_deductible, t.tags
+    FROM transactions t";
+
 /// A batch of the user's transactions a rule may change, newest first, after `after`
 /// (date, id): top-level rows that are not split into parts, and split parts; never
 /// reconciled rows (they are locked). Keyset batches so a preview over a million rows
@@ -179,16 +183,14 @@ pub async fn candidates(
     limit: i64,
 ) -> DbResult<Vec<Candidate>> {
     let (date, id) = after.unzip();
-    Ok(sqlx::query_as::<_, Candidate>(
-        "SELECT t.id, t.date, t.amount, t.name, t.merchant_name, t.account_id, t.category_id, t.is_business,
-                t.tax_deductible, t.tags
-         FROM transactions t
+    Ok(sqlx::query_as::<_, Candidate>(&format!(
+        "{CANDIDATE_COLUMNS}
          WHERE t.user_id = $1 AND NOT t.reconciled
            AND ($2::date IS NULL OR (t.date, t.id) < ($2, $3))
            AND NOT EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id)
          ORDER BY t.date DESC, t.id DESC
-         LIMIT $4",
-    )
+         LIMIT $4"
+    ))
     .bind(user_id)
     .bind(date)
     .bind(id)
@@ -199,13 +201,11 @@ pub async fn candidates(
 
 /// The listed transactions of the user as rules see them (new rows being categorized).
 pub async fn candidates_by_id(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> DbResult<Vec<Candidate>> {
-    Ok(sqlx::query_as::<_, Candidate>(
-        "SELECT t.id, t.date, t.amount, t.name, t.merchant_name, t.account_id, t.category_id, t.is_business,
-                t.tax_deductible, t.tags
-         FROM transactions t
+    Ok(sqlx::query_as::<_, Candidate>(&format!(
+        "{CANDIDATE_COLUMNS}
          WHERE t.user_id = $1 AND t.id = ANY($2) AND NOT t.reconciled
-         ORDER BY t.date DESC, t.id DESC",
-    )
+         ORDER BY t.date DESC, t.id DESC"
+    ))
     .bind(user_id)
     .bind(ids)
     .fetch_all(conn)
