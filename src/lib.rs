@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bank_categories;
+pub mod budget;
 pub mod categorizer;
 pub mod identity;
 pub mod ledger;

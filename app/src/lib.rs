@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod bank_categories;
+pub mod budgets;
 pub mod categories;
 pub mod categorize;
 #[cfg(feature = "ssr")]
@@ -39,6 +40,8 @@ use pages::{
     account_detail::{AccountDetailPage, ReconcilePage},
     accounts::AccountsPage,
     auth::{LoginPage, MfaPage, SignupPage},
+    budget_detail::BudgetPage,
+    budgets::BudgetsPage,
     categories::{CategoriesPage, TaxPage},
     dashboard::DashboardPage,
     not_found::NotFound,
@@ -140,7 +143,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("tax") view=TaxPage/>
                         <Route path=StaticSegment("rules") view=RulesPage/>
                         <Route path=StaticSegment("review") view=ReviewPage/>
-                        <Route path=StaticSegment("budgets") view=|| view! { <Section title="Budgets" issue=6/> }/>
+                        <Route path=StaticSegment("budgets") view=BudgetsPage/>
+                        <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=BudgetPage/>
                         <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>
                         <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>

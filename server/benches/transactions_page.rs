@@ -8,49 +8,22 @@
 //! `target/tmp/bench-pg` (about two minutes) and keeps it for later runs; set
 //! `DATABASE_URL` to use another database, `BENCH_REQUESTS` for the sample size.
 
-use manna_server::embedded_pg::EmbeddedPostgres;
-use manna_server::seed::{DEMO_EMAIL, DEMO_PASSWORD, SeedOptions};
+use manna_server::seed::DEMO_EMAIL;
 use manna_server::startup::{AppState, router};
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::net::SocketAddr;
 use std::process::Command;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
 
-const USERS: u32 = 10;
-const TRANSACTIONS: u64 = 1_000_000;
+mod common;
+
+use common::{USERS, measure};
 
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(run())
 }
 
-struct Figures {
-    name: String,
-    times: Vec<Duration>,
-}
-
-impl Figures {
-    fn pct(&self, p: f64) -> f64 {
-        let mut t = self.times.clone();
-        t.sort();
-        let i = ((t.len() as f64 * p).ceil() as usize).clamp(1, t.len()) - 1;
-        t[i].as_secs_f64() * 1000.0
-    }
-}
-
 async fn run() -> anyhow::Result<()> {
-    let (pool, _cluster) = database().await?;
-    manna_server::db::migrate(&pool).await?;
-    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await?;
-    if have < TRANSACTIONS as i64 || users != USERS as i64 {
-        eprintln!("seeding {TRANSACTIONS} transactions over {USERS} users (once; kept for later runs)…");
-        let opts = SeedOptions { users: USERS, transactions: TRANSACTIONS, seed: 7, reset: true, progress: true };
-        manna_server::seed::seed(&pool, &opts).await?;
-        sqlx::query("ANALYZE").execute(&pool).await?;
-    }
+    let (pool, _cluster) = common::seeded_database().await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -82,21 +55,7 @@ async fn run() -> anyhow::Result<()> {
 
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let base = format!("http://{addr}");
-    let signed_in = client
-        .post(format!("{base}/api/sign_in"))
-        .header("origin", &base)
-        .header("accept", "application/json")
-        .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
-        .send()
-        .await?;
-    let cookie = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect::<Vec<_>>()
-        .join("; ");
-    anyhow::ensure!(!cookie.is_empty(), "sign-in gave no session cookie ({})", signed_in.status());
+    let cookie = common::sign_in(&client, &base).await?;
 
     let n: usize = std::env::var("BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let page_url = format!("{base}/transactions?from={from}&to={to}");
@@ -191,47 +150,6 @@ async fn run() -> anyhow::Result<()> {
         Err(e) => println!("wrk: not run ({e})"),
     }
     Ok(())
-}
-
-/// The database: `DATABASE_URL`, or a cluster of our own kept under target/tmp.
-async fn database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
-    // As the app's pool (server/src/db.rs).
-    let opts =
-        |o: PgConnectOptions| PgPoolOptions::new().test_before_acquire(false).max_connections(20).connect_with(o);
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return Ok((opts(PgConnectOptions::from_str(&url)?).await?, None));
-    }
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-pg");
-    manna_server::config::prepare_data_dir(&dir)?;
-    let pg = EmbeddedPostgres::start(&dir)?;
-    let admin = opts(pg.connect_options("postgres")).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'bench')")
-        .fetch_one(&admin)
-        .await?;
-    if !exists {
-        sqlx::raw_sql("CREATE DATABASE bench").execute(&admin).await?;
-    }
-    admin.close().await;
-    Ok((opts(pg.connect_options("bench")).await?, Some(pg)))
-}
-
-async fn measure<F, Fut>(name: &str, n: usize, call: F) -> anyhow::Result<Figures>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    for _ in 0..n.min(50) {
-        call().await?; // warm caches and the pool
-    }
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let started = Instant::now();
-        call().await?;
-        times.push(started.elapsed());
-    }
-    let f = Figures { name: name.to_string(), times };
-    eprintln!("{name}: p50 {:.2} ms", f.pct(0.5));
-    Ok(f)
 }
 
 /// CPU time so far: (this process, the whole machine), in seconds.

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod budgets;
 pub mod categories;
 pub mod journal;
 pub mod predictions;

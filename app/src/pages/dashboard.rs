@@ -233,6 +233,8 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
                 .into_any()
         }}
 
+        <crate::pages::budgets::BudgetStatusCard/>
+
         {move || {
             let s = scope.get();
             let rows: Vec<crate::transactions::TransactionRow> =

@@ -1,6 +1,8 @@
 pub mod account_detail;
 pub mod accounts;
 pub mod auth;
+pub mod budget_detail;
+pub mod budgets;
 pub mod categories;
 pub mod dashboard;
 pub mod journal_forms;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod budgets;
 mod categorize;
 mod cli;
 mod harness;

@@ -1,0 +1,103 @@
+//! What the benchmarks share: the seeded database, a signed-in session, and
+//! sequential latency sampling with percentiles.
+
+use manna_server::embedded_pg::EmbeddedPostgres;
+use manna_server::seed::{DEMO_EMAIL, DEMO_PASSWORD, SeedOptions};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub const USERS: u32 = 10;
+pub const TRANSACTIONS: u64 = 1_000_000;
+
+pub struct Figures {
+    pub name: String,
+    pub times: Vec<Duration>,
+}
+
+impl Figures {
+    pub fn pct(&self, p: f64) -> f64 {
+        let mut t = self.times.clone();
+        t.sort();
+        let i = ((t.len() as f64 * p).ceil() as usize).clamp(1, t.len()) - 1;
+        t[i].as_secs_f64() * 1000.0
+    }
+}
+
+/// The seeded database: 1,000,000 transactions over 10 users, seeded on first use and
+/// kept for later runs. Returns the pool and the cluster (if we started one).
+pub async fn seeded_database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+    let (pool, cluster) = database().await?;
+    manna_server::db::migrate(&pool).await?;
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await?;
+    if have < TRANSACTIONS as i64 || users != USERS as i64 {
+        eprintln!("seeding {TRANSACTIONS} transactions over {USERS} users (once; kept for later runs)…");
+        let opts = SeedOptions { users: USERS, transactions: TRANSACTIONS, seed: 7, reset: true, progress: true };
+        manna_server::seed::seed(&pool, &opts).await?;
+        sqlx::query("ANALYZE").execute(&pool).await?;
+    }
+    Ok((pool, cluster))
+}
+
+/// Signs the demo user in over HTTP; returns the Cookie header value.
+pub async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let signed_in = client
+        .post(format!("{base}/api/sign_in"))
+        .header("origin", base)
+        .header("accept", "application/json")
+        .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
+        .send()
+        .await?;
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
+    anyhow::ensure!(!cookie.is_empty(), "sign-in gave no session cookie ({})", signed_in.status());
+    Ok(cookie)
+}
+
+/// The database: `DATABASE_URL`, or a cluster of our own kept under target/tmp.
+async fn database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+    // As the app's pool (server/src/db.rs).
+    let opts =
+        |o: PgConnectOptions| PgPoolOptions::new().test_before_acquire(false).max_connections(20).connect_with(o);
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return Ok((opts(PgConnectOptions::from_str(&url)?).await?, None));
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-pg");
+    manna_server::config::prepare_data_dir(&dir)?;
+    let pg = EmbeddedPostgres::start(&dir)?;
+    let admin = opts(pg.connect_options("postgres")).await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'bench')")
+        .fetch_one(&admin)
+        .await?;
+    if !exists {
+        sqlx::raw_sql("CREATE DATABASE bench").execute(&admin).await?;
+    }
+    admin.close().await;
+    Ok((opts(pg.connect_options("bench")).await?, Some(pg)))
+}
+
+pub async fn measure<F, Fut>(name: &str, n: usize, call: F) -> anyhow::Result<Figures>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..n.min(50) {
+        call().await?; // warm caches and the pool
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        call().await?;
+        times.push(started.elapsed());
+    }
+    let f = Figures { name: name.to_string(), times };
+    eprintln!("{name}: p50 {:.2} ms", f.pct(0.5));
+    Ok(f)
+}
