@@ -348,8 +348,11 @@ impl Figures {
     }
 }
 
+/// One decimal, always shown ("50.0"), half away from zero.
 fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    (part * Decimal::ONE_HUNDRED / whole).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    let mut p = (part * Decimal::ONE_HUNDRED / whole).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    p.rescale(1);
+    p
 }
 
 /// Spending so far scaled to the whole period by elapsed days. Before the period
@@ -540,6 +543,8 @@ mod tests {
         assert_eq!(f.remaining(), dec("199.99"));
         assert_eq!(f.variance_percent(), Some(dec("66.7")));
         assert_eq!(f.used_percent(), Some(dec("33.3")));
+        let half = Figures { base: dec("250.00"), carried: Decimal::ZERO, actual: dec("125.00") };
+        assert_eq!(half.used_percent().unwrap().to_string(), "50.0");
         assert!(!f.is_over());
         let over = Figures { base: dec("60"), carried: dec("-10.50"), actual: dec("55.25") };
         assert_eq!(over.available(), dec("49.50"));

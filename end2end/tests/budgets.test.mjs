@@ -61,8 +61,11 @@ test('create a monthly budget with three lines, see actuals and variance, roll o
     const remaining = Number(amount) - spent;
     assert.ok((await cells.nth(3).textContent()).startsWith(usd(remaining)), `${category} remaining`);
     if (remaining < 0) assert.equal(await row.getAttribute('class'), 'over');
-    const percent = (remaining * 100 / Number(amount)).toFixed(1);
-    assert.match(await cells.nth(3).textContent(), new RegExp(`\\(${percent.replace('.', '\\.')}%\\)`));
+    // One decimal, half away from zero, in exact cents (as Decimal rounds it).
+    const ratio = Math.round(remaining * 100) * 1000 / Math.round(Number(amount) * 100);
+    const tenths = Math.sign(ratio) * Math.round(Math.abs(ratio));
+    const percent = `${tenths < 0 ? '-' : ''}${Math.floor(Math.abs(tenths) / 10)}.${Math.abs(tenths) % 10}`;
+    assert.ok((await cells.nth(3).textContent()).includes(`(${percent}%)`), `${category} variance ${percent}`);
   }
   const total = lines.reduce((s, [c]) => s + spentThisMonth(c), 0);
   assert.equal((await page.getByTestId('budget-spent').textContent()).trim(), usd(total));

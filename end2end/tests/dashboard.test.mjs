@@ -59,7 +59,8 @@ test('the dashboard shows the seeded balances, hydrates, and filters by scope', 
 
 test('client-side navigation and the 404 page', async () => {
   const { page, problems } = await openPage(browser);
-  await page.goto(BASE_URL + '/');
+  // Signed in: a signed-out visitor's data requests answer 401, which the browser logs.
+  await signIn(page);
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
   await page.getByRole('link', { name: 'Budgets' }).click();
   await page.waitForURL(BASE_URL + '/budgets');
