@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ledger;
 pub mod money;
 pub mod period;
+pub mod report;
 pub mod risk;
 pub mod rules;
 pub mod totp;

@@ -3,6 +3,11 @@
 //! come from the exact Decimal amounts.
 
 use chrono::NaiveDate;
+
+/// The font the charts are drawn in (Roboto, carried by charts-rs), for documents
+/// that embed the charts and want their text to match.
+pub const FONT_DATA: &[u8] = charts_rs::DEFAULT_FONT_DATA;
+pub const FONT_FAMILY: &str = "Roboto";
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -81,6 +86,55 @@ pub fn spending_pace(day_labels: &[String], cumulative: &[Decimal], available: D
     chart.svg().map_err(|e| e.to_string())
 }
 
+/// A report's chart (bar, line or donut) as SVG.
+pub fn report_chart(chart: &manna_core::report::Chart) -> Result<String, String> {
+    use manna_core::report::ChartKind;
+    let f = |v: &Decimal| v.to_f32().unwrap_or(0.0);
+    let mut options = serde_json::json!({
+        "width": 720,
+        "height": 320,
+        "title_text": chart.title,
+        "title_font_size": 14,
+        "legend_show": true,
+        "legend_align": "right",
+        "empty_text": "Nothing in this period",
+    });
+    let svg = match chart.kind {
+        ChartKind::Donut => {
+            // charts-rs draws one slice per series.
+            let values = chart.series.first().map(|s| s.1.clone()).unwrap_or_default();
+            options["series_list"] = chart
+                .labels
+                .iter()
+                .zip(values.iter())
+                .filter(|(_, v)| **v > Decimal::ZERO)
+                .map(|(l, v)| serde_json::json!({ "name": l, "data": [f(v)] }))
+                .collect();
+            options["inner_radius"] = 60.into();
+            options["rose_type"] = false.into();
+            options["radius"] = 120.into();
+            options["legend_show"] = false.into();
+            charts_rs::PieChart::from_json(&options.to_string()).and_then(|c| c.svg())
+        }
+        kind => {
+            options["x_axis_data"] = serde_json::json!(chart.labels);
+            options["series_list"] = chart
+                .series
+                .iter()
+                .map(|(name, data)| serde_json::json!({ "name": name, "data": data.iter().map(f).collect::<Vec<_>>() }))
+                .collect();
+            options["y_axis_configs"] = serde_json::json!([{ "axis_formatter": "{t}" }]);
+            if kind == ChartKind::Line {
+                options["series_smooth"] = false.into();
+                charts_rs::LineChart::from_json(&options.to_string()).and_then(|c| c.svg())
+            } else {
+                charts_rs::BarChart::from_json(&options.to_string()).and_then(|c| c.svg())
+            }
+        }
+    };
+    svg.map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +165,21 @@ mod tests {
         let svg = spending_pace(&labels, &cumulative, Decimal::new(30000, 2)).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("Even pace"));
         assert!(spending_pace(&labels, &[], Decimal::ZERO).unwrap().starts_with("<svg"));
+    }
+
+    #[test]
+    fn report_charts_of_each_kind() {
+        use manna_core::report::{Chart, ChartKind};
+        for kind in [ChartKind::Bar, ChartKind::Line, ChartKind::Donut] {
+            let chart = Chart {
+                kind,
+                title: "Expenses".into(),
+                labels: vec!["Food".into(), "Rent".into()],
+                series: vec![("Spent".into(), vec![Decimal::new(12050, 2), Decimal::new(100000, 2)])],
+            };
+            let svg = report_chart(&chart).unwrap();
+            assert!(svg.starts_with("<svg") && svg.contains("Expenses"), "{kind:?}");
+            assert!(svg.contains("Food"), "{kind:?} labels");
+        }
     }
 }

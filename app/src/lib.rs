@@ -22,6 +22,7 @@ pub mod mfa;
 pub mod pages;
 pub mod privacy;
 pub mod reconcile;
+pub mod reports;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod sealing;
@@ -46,6 +47,7 @@ use pages::{
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
+    reports::{ReportsPage, SavedReportPage, SharedReportPage},
     review::ReviewPage,
     rules::RulesPage,
     settings::SettingsPage,
@@ -145,7 +147,9 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("review") view=ReviewPage/>
                         <Route path=StaticSegment("budgets") view=BudgetsPage/>
                         <Route path=(StaticSegment("budgets"), ParamSegment("id")) view=BudgetPage/>
-                        <Route path=StaticSegment("reports") view=|| view! { <Section title="Reports" issue=7/> }/>
+                        <Route path=StaticSegment("reports") view=ReportsPage/>
+                        <Route path=(StaticSegment("reports"), ParamSegment("id")) view=SavedReportPage/>
+                        <Route path=(StaticSegment("shared"), ParamSegment("token")) view=SharedReportPage/>
                         <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>
                         <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
                         <Route path=StaticSegment("settings") view=SettingsPage/>

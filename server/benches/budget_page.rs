@@ -26,7 +26,11 @@ async fn run() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let state = AppState::new(pool.clone(), addr, rand::random());
     tokio::spawn(async move {
-        axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await
+        axum::serve(
+            manna_server::startup::no_delay(listener),
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
     });
 
     let user_id: uuid::Uuid =

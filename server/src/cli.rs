@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::db::{self, Database};
 use crate::{maintenance, seed, startup};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 
@@ -66,6 +66,40 @@ pub enum Command {
     /// The categorizer
     #[command(subcommand)]
     Ml(MlCommand),
+    /// Reports from the command line
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Generate a report for a user and write it as CSV (a zip of one CSV per table), XLSX or PDF
+    Export {
+        /// The user (email)
+        #[arg(long)]
+        user: String,
+        /// profit_loss, balance_sheet, cash_flow, category_analysis, spending_trends, tax_summary, budget_variance
+        #[arg(long = "type")]
+        kind: String,
+        /// First day (YYYY-MM-DD)
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD)
+        #[arg(long)]
+        to: String,
+        /// personal, business or all
+        #[arg(long, default_value = "all")]
+        scope: String,
+        /// The budget a budget_variance report measures (its id)
+        #[arg(long, default_value = "")]
+        budget: String,
+        /// csv, xlsx or pdf
+        #[arg(long)]
+        format: String,
+        /// Where to write the file ("-" for standard output)
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +246,37 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Ml(MlCommand::Evaluate { user }) => {
             with_pool(&config, |pool| async move {
                 print!("{}", crate::ml::evaluate(&pool, user.as_deref()).await?);
+                Ok(())
+            })
+            .await
+        }
+        Command::Report(ReportCommand::Export { user, kind, from, to, scope, budget, format, out }) => {
+            with_pool(&config, |pool| async move {
+                let format = crate::report_export::Format::parse(&format)
+                    .ok_or_else(|| anyhow::anyhow!("--format is csv, xlsx or pdf"))?;
+                let user_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+                    .bind(&user)
+                    .fetch_optional(&pool)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no user {user}"))?;
+                let params = app::reports::ssr::parse_params(&kind, &from, &to, &scope, &budget)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut tx = app::data::user_tx(&pool, user_id).await?;
+                let report =
+                    app::reports::ssr::build(&mut tx, user_id, &params).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                tx.commit().await?;
+                let generated = format!("Generated {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+                let bytes = crate::report_export::render(&report, format, &generated)?;
+                if out.as_os_str() == "-" {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                } else {
+                    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+                    for (name, value) in &report.headline {
+                        eprintln!("{name}: {value}");
+                    }
+                    eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+                }
                 Ok(())
             })
             .await

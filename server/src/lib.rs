@@ -17,5 +17,7 @@ pub mod export;
 pub mod indexes;
 pub mod maintenance;
 pub mod ml;
+pub mod report_export;
+pub mod report_pdf;
 pub mod seed;
 pub mod startup;

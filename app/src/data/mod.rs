@@ -8,6 +8,7 @@ pub mod journal;
 pub mod predictions;
 pub mod privacy;
 pub mod reconciliation;
+pub mod reports;
 pub mod rules;
 pub mod sessions;
 pub mod tax;

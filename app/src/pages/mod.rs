@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod journal_forms;
 pub mod not_found;
 pub mod placeholder;
+pub mod reports;
 pub mod review;
 pub mod rules;
 pub mod settings;

@@ -192,3 +192,91 @@ async fn ml_evaluate_prints_held_out_scores_per_user() {
     let o = manna(&["ml", "evaluate", "--user", "nobody@example.com"], &[("DATABASE_URL", &url)]);
     assert_one_line_error(&o, "no such user");
 }
+
+#[tokio::test]
+async fn report_export_writes_each_format_with_the_reports_totals() {
+    let db = test_db().await;
+    let url = db.url();
+    let o = manna(&["seed-db", "--users", "1", "--transactions", "3000"], &[("DATABASE_URL", &url)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = std::env::temp_dir().join(format!("manna-cli-report-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Days::new(364)).to_string();
+    let to = today.to_string();
+    for format in ["csv", "xlsx", "pdf"] {
+        let out = dir.join(format!("pl.{format}"));
+        let args = [
+            "report",
+            "export",
+            "--user",
+            manna_server::seed::DEMO_EMAIL,
+            "--type",
+            "profit_loss",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let o = manna(&args, &[("DATABASE_URL", &url)]);
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        assert!(stderr(&o).contains("net_income: "), "{}", stderr(&o));
+        let bytes = std::fs::read(&out).unwrap();
+        let magic: &[u8] = if format == "pdf" { b"%PDF" } else { b"PK" };
+        assert!(bytes.starts_with(magic), "{format}");
+    }
+    // The printed net income is the one in the workbook.
+    let o = manna(
+        &[
+            "report",
+            "export",
+            "--user",
+            manna_server::seed::DEMO_EMAIL,
+            "--type",
+            "profit_loss",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            "xlsx",
+            "--out",
+            dir.join("again.xlsx").to_str().unwrap(),
+        ],
+        &[("DATABASE_URL", &url)],
+    );
+    let printed: f64 = stderr(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("net_income: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("net income printed");
+    use calamine::{DataType, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.join("again.xlsx")).unwrap();
+    let sheet = book.worksheet_range("Summary").unwrap();
+    let row = sheet.rows().find(|r| r[0].to_string().trim() == "Net income").unwrap();
+    assert!((row[1].get_float().unwrap() - printed).abs() < 0.005);
+    let bad = manna(
+        &[
+            "report",
+            "export",
+            "--user",
+            "nobody@example.com",
+            "--type",
+            "profit_loss",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            "csv",
+            "--out",
+            "-",
+        ],
+        &[("DATABASE_URL", &url)],
+    );
+    assert!(!bad.status.success() && stderr(&bad).contains("no user"));
+}

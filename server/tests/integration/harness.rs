@@ -121,7 +121,12 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     // Tests play clients on other networks through X-Forwarded-For.
     state.proxy.trust_forwarded_for = true;
     tokio::spawn(async move {
-        axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(
+            manna_server::startup::no_delay(listener),
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     TestApp { addr, client: new_client() }
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod ledger_isolation;
 mod mfa;
 mod privacy;
+mod reports;
 mod rls;
 mod schema;
 mod seed;
