@@ -17,6 +17,7 @@ pub mod charts;
 pub mod data;
 pub mod error;
 pub mod input;
+pub mod insights;
 pub mod journal;
 pub mod mfa;
 pub mod pages;
@@ -28,6 +29,7 @@ pub mod rules;
 pub mod sealing;
 pub mod settings;
 pub mod transactions;
+pub mod transactions_export;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

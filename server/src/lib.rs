@@ -15,6 +15,7 @@ pub mod db;
 pub mod embedded_pg;
 pub mod export;
 pub mod indexes;
+pub mod ledger_export;
 pub mod maintenance;
 pub mod ml;
 pub mod report_export;

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/settings/export.zip", get(crate::export::my_data))
         .route("/reports/{id}/{file}", get(crate::report_export::download_saved))
+        .route("/transactions/{file}", get(crate::ledger_export::download))
         .route("/shared/{token}/{file}", get(crate::report_export::download_shared))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod budgets;
 pub mod categories;
+pub mod dashboard;
 pub mod journal;
 pub mod predictions;
 pub mod privacy;

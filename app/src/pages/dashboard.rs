@@ -233,6 +233,7 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
                 .into_any()
         }}
 
+        <crate::pages::insights::InsightsPanel/>
         <crate::pages::budgets::BudgetStatusCard/>
 
         {move || {

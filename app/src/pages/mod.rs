@@ -5,6 +5,7 @@ pub mod budget_detail;
 pub mod budgets;
 pub mod categories;
 pub mod dashboard;
+pub mod insights;
 pub mod journal_forms;
 pub mod not_found;
 pub mod placeholder;

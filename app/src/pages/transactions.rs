@@ -43,6 +43,11 @@ pub fn page_href(q: &TransactionQuery, after: Option<&str>) -> String {
     if parts.is_empty() { "/transactions".into() } else { format!("/transactions?{}", parts.join("&")) }
 }
 
+/// The download of this view (all its rows, in its order) as `csv` or `xlsx`.
+pub fn export_href(q: &TransactionQuery, ext: &str) -> String {
+    page_href(q, None).replacen("/transactions", &format!("/transactions/export.{ext}"), 1)
+}
+
 /// The mutations of the page; a change to any of them reloads the list.
 #[derive(Clone, Copy)]
 pub struct LedgerActions {
@@ -123,6 +128,10 @@ pub fn TransactionsPage() -> impl IntoView {
             <div>
                 <p class="eyebrow">"Transactions"</p>
                 <h1>"Transactions"</h1>
+            </div>
+            <div class="actions downloads">
+                <a class="button small secondary" href=move || export_href(&params.get(), "csv") download>"Export CSV"</a>
+                <a class="button small secondary" href=move || export_href(&params.get(), "xlsx") download>"Export XLSX"</a>
             </div>
         </header>
         <Suspense fallback=|| ()>
@@ -479,5 +488,9 @@ mod tests {
             "/transactions?from=2024-01-01&q=caf%C3%A9%20%26%20co&sort=amount-out&after=2024-01-05_abc"
         );
         assert_eq!(page_href(&TransactionQuery::default(), None), "/transactions");
+        assert_eq!(
+            export_href(&q, "xlsx"),
+            "/transactions/export.xlsx?from=2024-01-01&q=caf%C3%A9%20%26%20co&sort=amount-out"
+        );
     }
 }

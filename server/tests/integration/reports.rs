@@ -344,3 +344,108 @@ async fn isolation_another_users_reports_are_not_found() {
     let (status, _) = call(&app, &new_client(), "saved_reports", &[]).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_transactions_view_exports_with_its_filters() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let a = books(&app, "ann@example.com").await;
+    let b = books(&app, "bob@example.com").await;
+    march(&app, &db.pool, &a).await;
+    let query = "from=2024-03-01&to=2024-03-31&q=market";
+    let (status, bytes) = download(&app, &a.client, &format!("/transactions/export.csv?{query}")).await;
+    assert_eq!(status, 200);
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    assert_eq!(&reader.headers().unwrap()[0], "Date");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let descriptions: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(descriptions, vec!["Market refund", "Market"], "the page's order: newest first");
+    let sum: Decimal = rows.iter().map(|r| d(&r[2])).sum();
+    assert_eq!(sum, d("-110.10"));
+    // The same view as the page's server function shows it.
+    let page = ok(
+        &app,
+        &a.client,
+        "transactions",
+        &[("query[from]", "2024-03-01"), ("query[to]", "2024-03-31"), ("query[q]", "market")],
+    )
+    .await;
+    assert_eq!(page["rows"].as_array().unwrap().len(), rows.len());
+
+    let (status, bytes) = download(&app, &a.client, &format!("/transactions/export.xlsx?{query}")).await;
+    assert_eq!(status, 200);
+    use calamine::{DataType, Reader};
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Transactions").unwrap();
+    let total = sheet.rows().find(|r| r[1].to_string() == "Total").unwrap();
+    assert_eq!(total[2].get_float(), Some(-110.10));
+
+    // Bob's export of the same view holds none of Ann's rows; signed out is refused.
+    let (_, bytes) = download(&app, &b.client, &format!("/transactions/export.csv?{query}")).await;
+    assert_eq!(csv::Reader::from_reader(&bytes[..]).records().count(), 0);
+    assert_eq!(download(&app, &new_client(), &format!("/transactions/export.csv?{query}")).await.0, 401);
+    assert_eq!(download(&app, &a.client, "/transactions/export.pdf").await.0, 404);
+    let (status, _) = download(&app, &a.client, "/transactions/export.csv?from=2024-03-31&to=2024-03-01").await;
+    assert_eq!(status, 422, "a bad filter is refused like on the page");
+}
+
+#[tokio::test]
+async fn dashboard_insights_cover_this_month_and_what_needs_attention() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let a = books(&app, "ann@example.com").await;
+    let b = books(&app, "bob@example.com").await;
+    let groceries = category_id(&db.pool, "Groceries").await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (desc, amount) in [("Market", "-42.10"), ("Refund", "5.00")] {
+        ok(
+            &app,
+            &a.client,
+            "create_transaction",
+            &[
+                ("account", a.checking.as_str()),
+                ("date", today.as_str()),
+                ("description", desc),
+                ("amount", amount),
+                ("category", groceries.as_str()),
+            ],
+        )
+        .await;
+    }
+    let i = ok(&app, &a.client, "insights", &[]).await;
+    // Opening balances are adjustments dated today: money in this month too.
+    let opening_in = d("1000.00");
+    assert_eq!(d(i["month_in"].as_str().unwrap()), opening_in + d("5.00"));
+    assert_eq!(
+        d(i["month_out"].as_str().unwrap()),
+        d("42.10") + d("200.00"),
+        "the card's opening balance owed is money out"
+    );
+    let spending = i["spending"].as_array().unwrap();
+    assert!(spending.iter().any(|s| s[0] == "Food" && d(s[1].as_str().unwrap()) == d("37.10")), "{spending:?}");
+    // Ann's March 2024 rows are unreconciled: Checking needs attention.
+    let attention = i["attention"].as_array().unwrap();
+    assert!(
+        attention
+            .iter()
+            .any(|x| x["account"] == "Checking"
+                && x["reason"].as_str().unwrap().contains("unreconciled since 1 Mar 2024"))
+    );
+    assert_eq!(i["net_worth"].as_array().unwrap().len(), 12);
+    let last = i["net_worth"].as_array().unwrap().last().unwrap()[1].as_str().unwrap().to_string();
+    let summary = ok(&app, &a.client, "dashboard", &[]).await;
+    let balances: Decimal = summary["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|acc| {
+            let bal = d(acc["current_balance"].as_str().unwrap());
+            if acc["kind"] == "credit" || acc["kind"] == "loan" { -bal } else { bal }
+        })
+        .sum();
+    assert_eq!(d(&last), balances, "this month's point is today's net worth");
+    // Bob sees his own only.
+    let theirs = ok(&app, &b.client, "insights", &[]).await;
+    assert!(theirs["spending"].as_array().unwrap().iter().all(|s| s[0] != "Food"));
+    assert!(theirs["attention"].as_array().unwrap().iter().all(|x| x["account_id"] != a.checking.as_str()));
+}

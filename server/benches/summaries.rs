@@ -1,8 +1,9 @@
-//! The budget page for a user with 100,000 transactions: server-side latency of the
-//! page (SSR), of its server function, and of the measuring alone (the aggregate
-//! query and the math, no HTTP), for the demo user's budget of the current month.
+//! The summary pages for a user with 100,000 transactions: the budget page (SSR, its
+//! server function, and the measuring alone), profit and loss and cash flow for a
+//! year (server function and building alone), and the dashboard (SSR and its server
+//! function). Server-side latency, sequential requests, p50/p95/p99.
 //!
-//! Run: `cargo bench -p manna-server --bench budget_page` (release build). Uses the
+//! Run: `cargo bench -p manna-server --bench summaries` (release build). Uses the
 //! same seeded database as the transactions page benchmark (1,000,000 transactions
 //! over 10 users, seeded on first use under `target/tmp/bench-pg`); set
 //! `DATABASE_URL` to use another database, `BENCH_REQUESTS` for the sample size.
@@ -109,14 +110,108 @@ async fn run() -> anyhow::Result<()> {
         }
     };
 
+    let post = |endpoint: &'static str, form: Vec<(&'static str, String)>, needle: &'static str| {
+        let (client, cookie, url, base) =
+            (client.clone(), cookie.clone(), format!("{base}/api/{endpoint}"), base.clone());
+        move || {
+            let (client, cookie, url, base, form) =
+                (client.clone(), cookie.clone(), url.clone(), base.clone(), form.clone());
+            async move {
+                let r = client
+                    .post(&url)
+                    .header("cookie", cookie)
+                    .header("origin", base)
+                    .header("accept", "application/json")
+                    .form(&form)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+                anyhow::ensure!(r.text().await?.contains(needle), "{url}: no {needle}");
+                Ok(())
+            }
+        }
+    };
+    let get = |path: String, needle: &'static str| {
+        let (client, cookie, url) = (client.clone(), cookie.clone(), format!("{base}{path}"));
+        move || {
+            let (client, cookie, url) = (client.clone(), cookie.clone(), url.clone());
+            async move {
+                let r = client.get(&url).header("cookie", cookie).send().await?;
+                anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+                anyhow::ensure!(r.text().await?.contains(needle), "{url}: no {needle}");
+                Ok(())
+            }
+        }
+    };
+    // A year of the demo user's data, ending on their newest transaction.
+    let newest: chrono::NaiveDate = sqlx::query_scalar("SELECT max(date) FROM transactions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&pool)
+        .await?;
+    let year_from = newest - chrono::Days::new(364);
+    let in_year: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1 AND date BETWEEN $2 AND $3")
+            .bind(user_id)
+            .bind(year_from)
+            .bind(newest)
+            .fetch_one(&pool)
+            .await?;
+    let report_form = |kind: &'static str| {
+        vec![
+            ("kind", kind.to_string()),
+            ("from", year_from.to_string()),
+            ("to", newest.to_string()),
+            ("scope", "all".into()),
+        ]
+    };
+    let build = |kind: manna_core::report::ReportKind| {
+        let pool = pool.clone();
+        move || {
+            let pool = pool.clone();
+            async move {
+                let params = app::reports::ReportParams {
+                    kind,
+                    from: year_from,
+                    to: newest,
+                    scope: manna_core::budget::Scope::All,
+                    budget: None,
+                };
+                let mut tx = pool.begin().await?;
+                let r =
+                    app::reports::ssr::build(&mut tx, user_id, &params).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                anyhow::ensure!(!r.tables.is_empty(), "empty report");
+                Ok(())
+            }
+        }
+    };
+    use manna_core::report::ReportKind;
     let table = [
         measure("budget page (SSR)", n, page).await?,
         measure("budget server fn", n, server_fn).await?,
-        measure("measuring only (SQL + math)", n, bare).await?,
+        measure("budget measuring only (SQL + math)", n, bare).await?,
+        measure("P&L, 1 year (server fn)", n, post("generate_report", report_form("profit_loss"), "net_income"))
+            .await?,
+        measure("P&L, 1 year (SQL + math only)", n, build(ReportKind::ProfitLoss)).await?,
+        measure("cash flow, 1 year (server fn)", n, post("generate_report", report_form("cash_flow"), "inflow"))
+            .await?,
+        measure("cash flow, 1 year (SQL + math only)", n, build(ReportKind::CashFlow)).await?,
+        measure("dashboard (SSR)", n, get("/".into(), "net-worth")).await?,
+        measure("dashboard server fns (accounts + budget card)", n, {
+            let a = post("dashboard", vec![], "accounts");
+            let b = post("this_month_budget", vec![], "totals");
+            move || {
+                let (a, b) = (a.clone(), b.clone());
+                async move {
+                    a().await?;
+                    b().await
+                }
+            }
+        })
+        .await?,
     ];
     println!();
     println!(
-        "budget page: the demo user has {user_rows} transactions ({USERS} users seeded), {in_period} in the budget's period {start}..{end}, {lines} lines; {n} sequential requests each, release build"
+        "summaries: the demo user has {user_rows} transactions ({USERS} users seeded); budget period {start}..{end} holds {in_period} ({lines} lines); the report year {year_from}..{newest} holds {in_year}; {n} sequential requests each, release build"
     );
     println!("| measurement | p50 ms | p95 ms | p99 ms |");
     println!("|---|---:|---:|---:|");
