@@ -33,6 +33,8 @@ pub struct SavedMeta {
     /// Every version: (id, number, generated), oldest first.
     pub versions: Vec<(Uuid, i32, Option<DateTime<Utc>>)>,
     pub newest: bool,
+    /// The previous version's headline figures, to compare with this one's.
+    pub previous_headline: Option<(i32, Vec<(String, rust_decimal::Decimal)>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,11 +184,13 @@ pub mod ssr {
         let business = p.scope.business_filter();
         let period = format!("{} – {}", p.from.format("%-d %b %Y"), p.to.format("%-d %b %Y"));
         let mut title = p.kind.label().to_string();
-        let subtitle = format!("{period} · {}", scope_words(p.scope));
+        let mut compared = String::new();
         let parts = match p.kind {
             ReportKind::ProfitLoss => {
                 let cats = category_tree(conn, user_id).await?;
                 let (prev_from, prev_to) = manna_core::report::previous_period(p.from, p.to);
+                compared =
+                    format!(" · compared with {} – {}", prev_from.format("%-d %b %Y"), prev_to.format("%-d %b %Y"));
                 let sums = |rows: Vec<(Option<Uuid>, Decimal, Decimal)>| -> Vec<statements::CategorySums> {
                     rows.into_iter()
                         .map(|(category, inflow, outflow)| statements::CategorySums { category, inflow, outflow })
@@ -280,6 +284,7 @@ pub mod ssr {
                 ));
             }
         };
+        let subtitle = format!("{period} · {}{compared}", scope_words(p.scope));
         Ok(parts.into_report(p.kind, title, subtitle, currency))
     }
 
@@ -442,6 +447,14 @@ pub mod ssr {
         let versions = reports::versions(conn, user_id, id).await?;
         let newest = !reports::has_newer(conn, user_id, id).await?;
         let report = snapshot(&row)?;
+        let previous_headline = match row.previous_version_id {
+            Some(prev) => match reports::get(conn, user_id, prev).await {
+                Ok(p) => Some((p.version, snapshot(&p)?.headline)),
+                Err(DbError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
         let charts = draw_charts(&report)?;
         Ok(ReportView {
             params: params_of(&row)?,
@@ -456,6 +469,7 @@ pub mod ssr {
                 share_expires_at: row.share_expires_at,
                 versions,
                 newest,
+                previous_headline,
             }),
         })
     }

@@ -196,14 +196,16 @@ async fn run() -> anyhow::Result<()> {
             .await?,
         measure("cash flow, 1 year (SQL + math only)", n, build(ReportKind::CashFlow)).await?,
         measure("dashboard (SSR)", n, get("/".into(), "net-worth")).await?,
-        measure("dashboard server fns (accounts + budget card)", n, {
+        measure("dashboard server fns (accounts + budget card + insights)", n, {
             let a = post("dashboard", vec![], "accounts");
-            let b = post("this_month_budget", vec![], "totals");
+            let b = post("budget_status", vec![], "totals");
+            let c = post("insights", vec![], "net_worth");
             move || {
-                let (a, b) = (a.clone(), b.clone());
+                let (a, b, c) = (a.clone(), b.clone(), c.clone());
                 async move {
                     a().await?;
-                    b().await
+                    b().await?;
+                    c().await
                 }
             }
         })

@@ -241,14 +241,20 @@ pub fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 
 /// The period a report compares with: the same number of whole months before, when
 /// the period is whole months (March against February, a year against the year
-/// before); otherwise the same number of days just before.
+/// before); a month or year to date against the same days of the month or year
+/// before; otherwise the same number of days just before.
 pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
     let whole_months = from.day() == 1 && to.succ_opt().is_some_and(|d| d.day() == 1);
     let before = from.pred_opt().unwrap_or(from);
+    let n = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1;
     if whole_months {
-        let n = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1;
         if let Some(start) = from.checked_sub_months(Months::new(n.max(1) as u32)) {
             return (start, before);
+        }
+    } else if from.day() == 1 && (1..=12).contains(&n) {
+        let back = Months::new(if n == 1 { 1 } else { 12 });
+        if let (Some(f), Some(t)) = (from.checked_sub_months(back), to.checked_sub_months(back)) {
+            return (f, t);
         }
     }
     let days = (to - from).num_days().max(0) as u64;
@@ -351,6 +357,10 @@ pub(crate) mod tests {
         assert_eq!(previous_period(d(2024, 3, 1), d(2024, 3, 31)), (d(2024, 2, 1), d(2024, 2, 29)));
         assert_eq!(previous_period(d(2024, 1, 1), d(2024, 12, 31)), (d(2023, 1, 1), d(2023, 12, 31)));
         assert_eq!(previous_period(d(2024, 3, 10), d(2024, 3, 19)), (d(2024, 2, 29), d(2024, 3, 9)));
+        // Year and month to date: the same days a year or a month before.
+        assert_eq!(previous_period(d(2026, 1, 1), d(2026, 11, 26)), (d(2025, 1, 1), d(2025, 11, 26)));
+        assert_eq!(previous_period(d(2026, 3, 1), d(2026, 3, 31)), (d(2026, 2, 1), d(2026, 2, 28)));
+        assert_eq!(previous_period(d(2026, 3, 1), d(2026, 3, 30)), (d(2026, 2, 1), d(2026, 2, 28)));
         for k in ReportKind::ALL {
             assert_eq!(ReportKind::parse(k.as_str()), Some(k));
         }

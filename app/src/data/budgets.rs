@@ -298,7 +298,8 @@ pub async fn spending_by_day(
          WHERE t.user_id = $1 AND t.date BETWEEN $2 AND $3 AND ($4::bool IS NULL OR t.is_business = $4)
            AND t.transaction_type <> 'transfer'
            AND (c.kind = 'expense' OR (t.category_id IS NULL AND t.amount < 0))
-           AND NOT EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id)
+           AND t.id NOT IN (SELECT s.parent_transaction_id FROM transactions s
+                            WHERE s.user_id = $1 AND s.parent_transaction_id IS NOT NULL)
          GROUP BY t.date, t.category_id",
     )
     .bind(user_id)
@@ -323,7 +324,8 @@ pub async fn spending_by_category(
          FROM transactions t JOIN categories c ON c.id = t.category_id
          WHERE t.user_id = $1 AND t.date BETWEEN $2 AND $3 AND ($4::bool IS NULL OR t.is_business = $4)
            AND t.transaction_type <> 'transfer' AND c.kind = 'expense' AND c.archived_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id)
+           AND t.id NOT IN (SELECT s.parent_transaction_id FROM transactions s
+                            WHERE s.user_id = $1 AND s.parent_transaction_id IS NOT NULL)
          GROUP BY t.category_id
          HAVING -sum(t.amount) > 0",
     )

@@ -290,6 +290,33 @@ pub fn SavedReportPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </p>
+                                {meta.previous_headline.clone().map(|(n, before)| {
+                                    let currency = Currency::parse(&v.report.currency).unwrap_or(Currency::USD);
+                                    let now = v.report.headline.clone();
+                                    view! {
+                                        <table class="accounts compare" aria-label="Compared with the previous version">
+                                            <thead><tr>
+                                                <th scope="col">"Figure"</th>
+                                                <th scope="col" class="num">{format!("v{n}")}</th>
+                                                <th scope="col" class="num">{format!("v{}", meta.version)}</th>
+                                                <th scope="col" class="num">"Change"</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {now.into_iter().map(|(name, value)| {
+                                                    let old = before.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+                                                    view! {
+                                                        <tr>
+                                                            <td>{name.replace('_', " ")}</td>
+                                                            <td class="num">{old.map(|o| format_money(o, currency)).unwrap_or_default()}</td>
+                                                            <td class="num">{format_money(value, currency)}</td>
+                                                            <td class="num">{old.map(|o| format_money(value - o, currency)).unwrap_or_default()}</td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }
+                                })}
                                 {meta.newest.then(|| view! {
                                     <button type="button" class="button small" disabled=move || regenerate.pending().get()
                                         on:click=move |_| { regenerate.dispatch(RegenerateReport { id: id2.clone() }); }>

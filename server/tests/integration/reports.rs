@@ -206,6 +206,11 @@ async fn versions_templates_and_share_links() {
     assert_eq!(two["saved"]["version"], 2);
     assert_eq!(two["saved"]["versions"].as_array().unwrap().len(), 2);
     assert_eq!(one["saved"]["newest"], false);
+    let before = &two["saved"]["previous_headline"];
+    assert_eq!(before[0], 1);
+    assert!(
+        before[1].as_array().unwrap().iter().any(|h| h[0] == "net_income" && d(h[1].as_str().unwrap()) == d("2185.40"))
+    );
     assert!(refused(&app, &a.client, "regenerate_report", &[("id", &v1)]).await.contains("newer version"));
     let list = ok(&app, &a.client, "saved_reports", &[]).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "the list shows the newest version");
@@ -377,7 +382,7 @@ async fn the_transactions_view_exports_with_its_filters() {
     use calamine::{DataType, Reader};
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     let sheet = book.worksheet_range("Transactions").unwrap();
-    let total = sheet.rows().find(|r| r[1].to_string() == "Total").unwrap();
+    let total = sheet.rows().find(|r| r[1] == "Total").unwrap();
     assert_eq!(total[2].get_float(), Some(-110.10));
 
     // Bob's export of the same view holds none of Ann's rows; signed out is refused.
