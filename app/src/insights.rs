@@ -51,30 +51,54 @@ mod ssr {
         AppError::Internal
     }
 
-    pub async fn insights() -> Result<Insights, AppError> {
-        let user = require_user().await?;
-        let today = chrono::Utc::now().date_naive();
-        let month_start = today.with_day(1).unwrap_or(today);
-        let since = month_start.checked_sub_months(chrono::Months::new(11)).unwrap_or(month_start);
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
-        let (_, currency) = tax::fiscal_start(&mut tx, user.user_id).await?;
-        let (now, months) = dashboard::net_worth_months(&mut tx, user.user_id, since).await?;
-        let net_worth = manna_core::ledger::month_end_balances(now, false, &months);
-        let flows = reports::month_flows(&mut tx, user.user_id, month_start, today, None).await?;
+    type ThisMonth = (String, Decimal, Decimal, Vec<Category>, Vec<analysis::MonthSpend>, Vec<dashboard::AttentionRow>);
+
+    /// This month's money in and out, spending by category, and the accounts that
+    /// need attention, in one transaction.
+    async fn this_month(
+        pool: &sqlx::PgPool,
+        user_id: Uuid,
+        month_start: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<ThisMonth, DbError> {
+        let mut tx = user_tx(pool, user_id).await?;
+        let (_, currency) = tax::fiscal_start(&mut tx, user_id).await?;
+        let flows = reports::month_flows(&mut tx, user_id, month_start, today, None).await?;
         let (month_in, month_out) = flows.iter().fold((Decimal::ZERO, Decimal::ZERO), |(i, o), f| (i + f.1, o - f.2));
-        let cats: Vec<Category> = categories::visible(&mut tx, user.user_id, false)
+        let cats: Vec<Category> = categories::visible(&mut tx, user_id, false)
             .await?
             .into_iter()
             .map(|c| Category { id: c.id, parent: c.parent_id, name: c.name, kind: CategoryKind::parse(&c.kind) })
             .collect();
-        let spend: Vec<analysis::MonthSpend> = reports::month_spending(&mut tx, user.user_id, month_start, today, None)
+        let spend: Vec<analysis::MonthSpend> = reports::month_spending(&mut tx, user_id, month_start, today, None)
             .await?
             .into_iter()
             .map(|(month, category, spent)| analysis::MonthSpend { month, category, spent })
             .collect();
         let stale_before = today.checked_sub_days(chrono::Days::new(STALE_DAYS)).unwrap_or(today);
-        let attention = dashboard::attention(&mut tx, user.user_id, stale_before).await?;
-        tx.commit().await.map_err(DbError::from)?;
+        let attention = dashboard::attention(&mut tx, user_id, stale_before).await?;
+        tx.commit().await?;
+        Ok((currency, month_in, month_out, cats, spend, attention))
+    }
+
+    pub async fn insights() -> Result<Insights, AppError> {
+        let user = require_user().await?;
+        let today = chrono::Utc::now().date_naive();
+        let month_start = today.with_day(1).unwrap_or(today);
+        let since = month_start.checked_sub_months(chrono::Months::new(11)).unwrap_or(month_start);
+        let pool = pool()?;
+        // The year of net worth is the one long scan: on its own connection, while
+        // this month's figures are read on another.
+        let trend = async {
+            let mut tx = user_tx(&pool, user.user_id).await?;
+            let r = dashboard::net_worth_months(&mut tx, user.user_id, since, today).await?;
+            tx.commit().await?;
+            Ok::<_, DbError>(r)
+        };
+        let (trend, rest) = tokio::join!(trend, this_month(&pool, user.user_id, month_start, today));
+        let (now, months) = trend?;
+        let (currency, month_in, month_out, cats, spend, attention) = rest?;
+        let net_worth = manna_core::ledger::month_end_balances(now, false, &months);
 
         let by_category = analysis::category_analysis(&cats, &spend, month_start, today);
         let spending: Vec<(String, Decimal)> = by_category.tables[0]

@@ -9,40 +9,48 @@ use uuid::Uuid;
 
 /// Query `dashboard_net_worth`: today's net worth over the active accounts in the
 /// user's currency, and the ledger's net per month since `since` over the same
-/// accounts (`transactions_user_date_idx`); walking back from today gives each
-/// month's closing net worth.
+/// accounts, oldest first, every month through the current one. Walking back from
+/// today gives each month's closing net worth. The sums are an index-only scan of
+/// `transactions_user_date_idx` grouped by day and account (no per-row functions);
+/// split parts (few) are looked up once and left out, as balances hold the whole.
 pub async fn net_worth_months(
     conn: &mut PgConnection,
     user_id: Uuid,
     since: NaiveDate,
+    today: NaiveDate,
 ) -> DbResult<(Decimal, Vec<(NaiveDate, Decimal)>)> {
-    let now: Decimal = sqlx::query_scalar(
-        "SELECT coalesce(sum(CASE WHEN a.account_type IN ('credit', 'loan') THEN -a.current_balance
-                                  ELSE a.current_balance END), 0)
+    let accounts: Vec<(Uuid, Decimal)> = sqlx::query_as(
+        "SELECT a.id, CASE WHEN a.account_type IN ('credit', 'loan') THEN -a.current_balance ELSE a.current_balance END
          FROM accounts a JOIN users u ON u.id = a.user_id
          WHERE a.user_id = $1 AND a.is_active AND a.currency = u.default_currency",
     )
     .bind(user_id)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let months = sqlx::query_as(
-        "WITH counted AS (
-             SELECT a.id FROM accounts a JOIN users u ON u.id = a.user_id
-             WHERE a.user_id = $1 AND a.is_active AND a.currency = u.default_currency)
-         SELECT m.month::date, coalesce(s.net, 0)
-         FROM generate_series(date_trunc('month', $2::date), date_trunc('month', current_date), interval '1 month')
-              AS m(month)
-         LEFT JOIN (SELECT date_trunc('month', t.date) AS month, sum(t.amount) AS net
-                    FROM transactions t
-                    WHERE t.user_id = $1 AND t.date >= date_trunc('month', $2::date)
-                      AND t.parent_transaction_id IS NULL AND t.account_id IN (SELECT id FROM counted)
-                    GROUP BY 1) s ON s.month = m.month
-         ORDER BY m.month",
+    let now: Decimal = accounts.iter().map(|a| a.1).sum();
+    let counted: std::collections::HashSet<Uuid> = accounts.iter().map(|a| a.0).collect();
+    let days: Vec<(NaiveDate, Uuid, Decimal)> = sqlx::query_as(
+        "SELECT t.date, t.account_id, sum(t.amount) FROM transactions t
+         WHERE t.user_id = $1 AND t.date >= $2 AND t.date <= $3
+           AND t.id NOT IN (SELECT s.id FROM transactions s WHERE s.user_id = $1 AND s.parent_transaction_id IS NOT NULL)
+         GROUP BY t.date, t.account_id",
     )
     .bind(user_id)
     .bind(since)
+    .bind(today)
     .fetch_all(conn)
     .await?;
+    let mut months: Vec<(NaiveDate, Decimal)> =
+        manna_core::report::months(since, today).into_iter().map(|m| (m, Decimal::ZERO)).collect();
+    for (day, account, amount) in days {
+        if !counted.contains(&account) {
+            continue;
+        }
+        let month = chrono::Datelike::with_day(&day, 1).unwrap_or(day);
+        if let Some(slot) = months.iter_mut().find(|(m, _)| *m == month) {
+            slot.1 += amount;
+        }
+    }
     Ok((now, months))
 }
 
