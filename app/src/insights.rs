@@ -33,9 +33,11 @@ pub struct Insights {
 /// Unreconciled rows older than this many days call for attention.
 pub const STALE_DAYS: u64 = 60;
 
+/// `business`: `true` for business accounts and rows only, `false` for personal,
+/// empty for both (as the dashboard's scope toggle).
 #[server(prefix = "/api", endpoint = "insights")]
-pub async fn dashboard_insights() -> Result<Insights, AppError> {
-    crate::error::respond(ssr::insights().await)
+pub async fn dashboard_insights(#[server(default)] business: Option<bool>) -> Result<Insights, AppError> {
+    crate::error::respond(ssr::insights(business).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -60,28 +62,29 @@ mod ssr {
         user_id: Uuid,
         month_start: NaiveDate,
         today: NaiveDate,
+        business: Option<bool>,
     ) -> Result<ThisMonth, DbError> {
         let mut tx = user_tx(pool, user_id).await?;
         let (_, currency) = tax::fiscal_start(&mut tx, user_id).await?;
-        let flows = reports::month_flows(&mut tx, user_id, month_start, today, None).await?;
+        let flows = reports::month_flows(&mut tx, user_id, month_start, today, business).await?;
         let (month_in, month_out) = flows.iter().fold((Decimal::ZERO, Decimal::ZERO), |(i, o), f| (i + f.1, o - f.2));
         let cats: Vec<Category> = categories::visible(&mut tx, user_id, false)
             .await?
             .into_iter()
             .map(|c| Category { id: c.id, parent: c.parent_id, name: c.name, kind: CategoryKind::parse(&c.kind) })
             .collect();
-        let spend: Vec<analysis::MonthSpend> = reports::month_spending(&mut tx, user_id, month_start, today, None)
+        let spend: Vec<analysis::MonthSpend> = reports::month_spending(&mut tx, user_id, month_start, today, business)
             .await?
             .into_iter()
             .map(|(month, category, spent)| analysis::MonthSpend { month, category, spent })
             .collect();
         let stale_before = today.checked_sub_days(chrono::Days::new(STALE_DAYS)).unwrap_or(today);
-        let attention = dashboard::attention(&mut tx, user_id, stale_before).await?;
+        let attention = dashboard::attention(&mut tx, user_id, stale_before, business).await?;
         tx.commit().await?;
         Ok((currency, month_in, month_out, cats, spend, attention))
     }
 
-    pub async fn insights() -> Result<Insights, AppError> {
+    pub async fn insights(business: Option<bool>) -> Result<Insights, AppError> {
         let user = require_user().await?;
         let today = chrono::Utc::now().date_naive();
         let month_start = today.with_day(1).unwrap_or(today);
@@ -91,11 +94,11 @@ mod ssr {
         // this month's figures are read on another.
         let trend = async {
             let mut tx = user_tx(&pool, user.user_id).await?;
-            let r = dashboard::net_worth_months(&mut tx, user.user_id, since, today).await?;
+            let r = dashboard::net_worth_months(&mut tx, user.user_id, since, today, business).await?;
             tx.commit().await?;
             Ok::<_, DbError>(r)
         };
-        let (trend, rest) = tokio::join!(trend, this_month(&pool, user.user_id, month_start, today));
+        let (trend, rest) = tokio::join!(trend, this_month(&pool, user.user_id, month_start, today, business));
         let (now, months) = trend?;
         let (currency, month_in, month_out, cats, spend, attention) = rest?;
         let net_worth = manna_core::ledger::month_end_balances(now, false, &months);

@@ -43,9 +43,10 @@ test('the dashboard shows the seeded balances, hydrates, and filters by scope', 
     (expected) => document.querySelector('[data-testid="net-worth"]')?.textContent === expected,
     netWorth('business'), { timeout: 5_000 });
   assert.equal(await page.getByRole('button', { name: 'Business' }).getAttribute('aria-pressed'), 'true');
-  // The account groups follow the scope (the attention list names accounts of both).
   assert.equal(await page.locator('table.accounts').getByText('Everyday Checking', { exact: true }).count(), 0,
     'personal accounts are hidden');
+  // The insights follow the scope too, once they are fetched again.
+  await page.locator('[data-testid="attention"]', { hasText: 'Everyday Checking' }).waitFor({ state: 'detached' });
 
   await page.getByRole('button', { name: 'Personal' }).click();
   await page.waitForFunction(

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// Query `dashboard_net_worth`: today's net worth over the active accounts in the
-/// user's currency, and the ledger's net per month since `since` over the same
+/// user's currency (business or personal ones only, if asked), and the ledger's net per month since `since` over the same
 /// accounts, oldest first, every month through the current one. Walking back from
 /// today gives each month's closing net worth. The sums are an index-only scan of
 /// `transactions_user_date_idx` grouped by day and account (no per-row functions);
@@ -18,13 +18,16 @@ pub async fn net_worth_months(
     user_id: Uuid,
     since: NaiveDate,
     today: NaiveDate,
+    business: Option<bool>,
 ) -> DbResult<(Decimal, Vec<(NaiveDate, Decimal)>)> {
     let accounts: Vec<(Uuid, Decimal)> = sqlx::query_as(
         "SELECT a.id, CASE WHEN a.account_type IN ('credit', 'loan') THEN -a.current_balance ELSE a.current_balance END
          FROM accounts a JOIN users u ON u.id = a.user_id
-         WHERE a.user_id = $1 AND a.is_active AND a.currency = u.default_currency",
+         WHERE a.user_id = $1 AND a.is_active AND a.currency = u.default_currency
+           AND ($2::bool IS NULL OR a.is_business = $2)",
     )
     .bind(user_id)
+    .bind(business)
     .fetch_all(&mut *conn)
     .await?;
     let now: Decimal = accounts.iter().map(|a| a.1).sum();
@@ -66,19 +69,25 @@ pub struct AttentionRow {
 /// Query `dashboard_attention`: active accounts whose bank connection is not good,
 /// or with unreconciled rows older than `stale_before` (one probe each of the
 /// partial index `transactions_unreconciled_idx`).
-pub async fn attention(conn: &mut PgConnection, user_id: Uuid, stale_before: NaiveDate) -> DbResult<Vec<AttentionRow>> {
+pub async fn attention(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    stale_before: NaiveDate,
+    business: Option<bool>,
+) -> DbResult<Vec<AttentionRow>> {
     Ok(sqlx::query_as::<_, AttentionRow>(
         "SELECT * FROM (
              SELECT a.id, a.name, p.status::text AS plaid_status, p.error_message AS plaid_error,
                     (SELECT min(t.date) FROM transactions t WHERE t.account_id = a.id AND NOT t.reconciled)
                         AS oldest_unreconciled
              FROM accounts a LEFT JOIN plaid_items p ON p.id = a.plaid_item_id
-             WHERE a.user_id = $1 AND a.is_active) x
+             WHERE a.user_id = $1 AND a.is_active AND ($3::bool IS NULL OR a.is_business = $3)) x
          WHERE (x.plaid_status IS NOT NULL AND x.plaid_status <> 'good') OR x.oldest_unreconciled < $2
          ORDER BY x.name, x.id",
     )
     .bind(user_id)
     .bind(stale_before)
+    .bind(business)
     .fetch_all(conn)
     .await?)
 }

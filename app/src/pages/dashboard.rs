@@ -95,6 +95,15 @@ impl Scope {
         }
     }
 
+    /// The `is_business` the scope asks for, none for both.
+    fn business(self) -> Option<bool> {
+        match self {
+            Scope::All => None,
+            Scope::Personal => Some(false),
+            Scope::Business => Some(true),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Scope::All => "All",
@@ -233,7 +242,7 @@ fn DashboardView(data: Dashboard) -> impl IntoView {
                 .into_any()
         }}
 
-        <crate::pages::insights::InsightsPanel/>
+        <crate::pages::insights::InsightsPanel business=Signal::derive(move || scope.get().business())/>
         <crate::pages::budgets::BudgetStatusCard/>
 
         {move || {

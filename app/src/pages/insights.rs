@@ -5,18 +5,20 @@ use crate::insights::{Insights, dashboard_insights};
 use leptos::prelude::*;
 use manna_core::format_money;
 
+/// `business`: the dashboard's scope (business only, personal only, or both); the
+/// figures are fetched again when it changes.
 #[component]
-pub fn InsightsPanel() -> impl IntoView {
-    let insights = Resource::new(|| (), |_| dashboard_insights());
+pub fn InsightsPanel(#[prop(into)] business: Signal<Option<bool>>) -> impl IntoView {
+    let insights = Resource::new(move || business.get(), dashboard_insights);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading insights…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading insights…"</p> }>
             {move || Suspend::new(async move {
                 match insights.await {
                     Ok(i) => view! { <InsightsBody i/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -449,6 +449,13 @@ async fn dashboard_insights_cover_this_month_and_what_needs_attention() {
         })
         .sum();
     assert_eq!(d(&last), balances, "this month's point is today's net worth");
+    // The dashboard's scope: Ann's accounts are personal, so business has nothing.
+    let business = ok(&app, &a.client, "insights", &[("business", "true")]).await;
+    assert!(business["attention"].as_array().unwrap().is_empty());
+    assert_eq!(d(business["month_out"].as_str().unwrap()), Decimal::ZERO);
+    assert!(business["spending"].as_array().unwrap().is_empty());
+    let personal = ok(&app, &a.client, "insights", &[("business", "false")]).await;
+    assert_eq!(personal["month_out"], i["month_out"]);
     // Bob sees his own only.
     let theirs = ok(&app, &b.client, "insights", &[]).await;
     assert!(theirs["spending"].as_array().unwrap().iter().all(|s| s[0] != "Food"));
