@@ -104,7 +104,11 @@ mod ssr {
         let net_worth = manna_core::ledger::month_end_balances(now, false, &months);
 
         let by_category = analysis::category_analysis(&cats, &spend, month_start, today);
-        let spending: Vec<(String, Decimal)> = by_category.tables[0]
+        let (Some(table), Some(chart)) = (by_category.tables.first(), by_category.charts.first()) else {
+            tracing::error!("category analysis without its table or chart");
+            return Err(AppError::Internal);
+        };
+        let spending: Vec<(String, Decimal)> = table
             .rows
             .iter()
             .filter(|r| r.style == RowStyle::Line)
@@ -113,7 +117,7 @@ mod ssr {
                 _ => None,
             })
             .collect();
-        let spending_svg = crate::charts::report_chart(&by_category.charts[0]).map_err(chart_error)?;
+        let spending_svg = crate::charts::report_chart(chart).map_err(chart_error)?;
         let net_worth_svg =
             crate::charts::balance_over_time("Net worth, last 12 months", &net_worth).map_err(chart_error)?;
         let attention = attention

@@ -13,6 +13,31 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use tower_sessions::Session;
 
+/// The audit actor of a download route: the signed-in user, their session and
+/// where the request came from.
+pub(crate) fn download_actor(
+    user: &app::auth::ssr::CurrentUser,
+    ip: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+) -> audit::Actor {
+    audit::Actor {
+        user_id: Some(user.user_id),
+        session_id: Some(user.user_session_id),
+        ip: ip.map(|ip| ip.to_string()),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        device: None,
+    }
+}
+
+/// A download route's failure as a response: its status, and what a person can act on.
+pub(crate) fn download_failure(e: AppError, sign_in: &'static str) -> Response {
+    match e {
+        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, sign_in).into_response(),
+        e => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string())
+            .into_response(),
+    }
+}
+
 pub async fn my_data(
     State(state): State<AppState>,
     peer: Result<ConnectInfo<SocketAddr>, axum::extract::rejection::ExtensionRejection>,
@@ -20,12 +45,7 @@ pub async fn my_data(
     headers: HeaderMap,
 ) -> Response {
     let ip = app::auth::ssr::client_ip_from(&headers, peer.ok().map(|c| c.0), state.proxy);
-    match build(&state, &session, &headers, ip).await {
-        Ok(resp) => resp,
-        Err(AppError::Unauthorized) => (StatusCode::UNAUTHORIZED, "sign in to download your data").into_response(),
-        Err(e) => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string())
-            .into_response(),
-    }
+    build(&state, &session, &headers, ip).await.unwrap_or_else(|e| download_failure(e, "sign in to download your data"))
 }
 
 async fn build(
@@ -37,13 +57,7 @@ async fn build(
     let user = user_of_session(&state.pool, session, ip).await?;
     let mut tx = user_tx(&state.pool, user.user_id).await?;
     let doc = privacy::export(&mut tx, user.user_id).await?;
-    let actor = audit::Actor {
-        user_id: Some(user.user_id),
-        session_id: Some(user.user_session_id),
-        ip: ip.map(|ip| ip.to_string()),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
-        device: None,
-    };
+    let actor = download_actor(&user, ip, headers);
     audit::record(
         &mut tx,
         &actor,

@@ -9,7 +9,7 @@ use app::data::user_tx;
 use app::error::AppError;
 use app::transactions::TransactionQuery;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::HashMap;
@@ -96,11 +96,7 @@ pub fn xlsx(rows: &[ListRow], truncated: bool) -> Result<Vec<u8>> {
 }
 
 fn failure(e: AppError) -> Response {
-    match e {
-        AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "sign in to export your transactions").into_response(),
-        e => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string())
-            .into_response(),
-    }
+    crate::export::download_failure(e, "sign in to export your transactions")
 }
 
 pub async fn download(

@@ -254,17 +254,13 @@ mod http {
     use app::data::{audit, reports, user_tx};
     use app::error::AppError;
     use axum::extract::{ConnectInfo, Path, State};
-    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+    use axum::http::{HeaderMap, HeaderValue, header};
     use axum::response::{IntoResponse, Response};
     use std::net::SocketAddr;
     use tower_sessions::Session;
 
     fn failure(e: AppError) -> Response {
-        match e {
-            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "sign in to download this report").into_response(),
-            e => (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string())
-                .into_response(),
-        }
+        crate::export::download_failure(e, "sign in to download this report")
     }
 
     fn file_format(file: &str) -> Option<Format> {
@@ -315,13 +311,7 @@ mod http {
             let id = app::input::id(&id)?;
             let mut tx = user_tx(&state.pool, user.user_id).await?;
             let row = reports::get(&mut tx, user.user_id, id).await?;
-            let actor = audit::Actor {
-                user_id: Some(user.user_id),
-                session_id: Some(user.user_session_id),
-                ip: ip.map(|ip| ip.to_string()),
-                user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
-                device: None,
-            };
+            let actor = crate::export::download_actor(&user, ip, &headers);
             audit::record(
                 &mut tx,
                 &actor,
