@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bank_categories;
+pub mod bank_sync;
 pub mod budget;
 pub mod categorizer;
 pub mod identity;

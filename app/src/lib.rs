@@ -13,6 +13,7 @@ pub mod categories;
 pub mod categorize;
 #[cfg(feature = "ssr")]
 pub mod charts;
+pub mod connections;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
@@ -21,6 +22,8 @@ pub mod insights;
 pub mod journal;
 pub mod mfa;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod plaid;
 pub mod privacy;
 pub mod reconcile;
 pub mod reports;
@@ -46,6 +49,7 @@ use pages::{
     budget_detail::BudgetPage,
     budgets::BudgetsPage,
     categories::{CategoriesPage, TaxPage},
+    connections::ConnectionsPage,
     dashboard::DashboardPage,
     not_found::NotFound,
     placeholder::Section,
@@ -72,6 +76,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href=css/>
                 <HydrationScripts options/>
+                <script src="/plaid-link.js" defer></script>
                 <MetaTags/>
             </head>
             <body>
@@ -152,7 +157,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("reports") view=ReportsPage/>
                         <Route path=(StaticSegment("reports"), ParamSegment("id")) view=SavedReportPage/>
                         <Route path=(StaticSegment("shared"), ParamSegment("token")) view=SharedReportPage/>
-                        <Route path=StaticSegment("connections") view=|| view! { <Section title="Connections" issue=8/> }/>
+                        <Route path=StaticSegment("connections") view=ConnectionsPage/>
                         <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
                         <Route path=StaticSegment("settings") view=SettingsPage/>
                     </Routes>

@@ -34,6 +34,11 @@ impl SealingKey {
         SealingKey(key)
     }
 
+    /// The id sealed data carries (stored beside Plaid tokens as `encryption_key_id`).
+    pub fn key_id(&self) -> u8 {
+        KEY_ID
+    }
+
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
         let cipher = XChaCha20Poly1305::new((&self.0).into());
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);

@@ -2,12 +2,13 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 5] = [
+const INDEX_MIGRATIONS: [&str; 6] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
     include_str!("../../migrations/20250101000011_categorization.sql"),
     include_str!("../../migrations/20250101000012_budget_periods.sql"),
     include_str!("../../migrations/20250101000013_covering_report_index.sql"),
+    include_str!("../../migrations/20250101000014_plaid_jobs.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

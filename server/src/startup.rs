@@ -37,6 +37,8 @@ pub struct AppState {
     pub sealing_key: app::sealing::SealingKey,
     /// Whether X-Forwarded-For names the client (`MANNA_TRUSTED_PROXY=1`).
     pub proxy: app::auth::ssr::ProxyPolicy,
+    /// Plaid (client, webhook keys, the workers' wake-up); off without credentials.
+    pub webhook: crate::plaid_webhook::WebhookState,
 }
 
 impl AppState {
@@ -58,7 +60,43 @@ impl AppState {
         let proxy = app::auth::ssr::ProxyPolicy {
             trust_forwarded_for: std::env::var("MANNA_TRUSTED_PROXY").is_ok_and(|v| v == "1" || v == "true"),
         };
-        AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy }
+        let plaid = match app::plaid::PlaidConfig::from_env() {
+            Ok(Some(config)) => match app::plaid::PlaidClient::new(config) {
+                Ok(client) => Some(client),
+                Err(e) => {
+                    tracing::error!(error = %e, "Plaid client not started; bank connections are off");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("Plaid is misconfigured, bank connections are off: {e}");
+                None
+            }
+        };
+        let webhook = crate::plaid_webhook::WebhookState {
+            pool: pool.clone(),
+            plaid,
+            keys: Default::default(),
+            wake: Default::default(),
+        };
+        AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy, webhook }
+    }
+
+    /// The same state with this Plaid client (tests point it at the local fake).
+    pub fn with_plaid(mut self, plaid: Option<app::plaid::PlaidClient>) -> Self {
+        self.webhook.plaid = plaid;
+        self
+    }
+
+    /// The background workers of this node, sharing the state's pool, Plaid and key.
+    pub fn workers(&self) -> crate::workers::Workers {
+        crate::workers::Workers::new(
+            self.pool.clone(),
+            self.webhook.plaid.clone(),
+            self.sealing_key.clone(),
+            self.webhook.wake.clone(),
+        )
     }
 }
 
@@ -80,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{id}/{file}", get(crate::report_export::download_saved))
         .route("/transactions/{file}", get(crate::ledger_export::download))
         .route("/shared/{token}/{file}", get(crate::report_export::download_shared))
+        .route("/webhooks/plaid", axum::routing::post(crate::plaid_webhook::receive))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -102,10 +141,14 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let pool = state.pool.clone();
     let key = state.sealing_key.clone();
     let proxy = state.proxy;
+    let plaid = app::plaid::PlaidSetup(state.webhook.plaid.clone());
+    let wake = app::plaid::JobWake(state.webhook.wake.clone());
     move || {
         provide_context(pool.clone());
         provide_context(key.clone());
         provide_context(proxy);
+        provide_context(plaid.clone());
+        provide_context(wake.clone());
         provide_context(app::auth::ssr::RequestUser::default());
     }
 }
@@ -152,10 +195,20 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
     let local = listener.local_addr()?;
     tracing::info!("Manna is listening on http://{local}");
     println!("Manna is running at http://{local}  (Ctrl-C to stop)");
-    axum::serve(no_delay(listener), router(state).into_make_service_with_connect_info::<SocketAddr>())
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = state.workers().spawn(stopped);
+    let served = axum::serve(no_delay(listener), router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("the HTTP server failed")?;
+        .context("the HTTP server failed");
+    // Workers take no new work and finish what they hold (bounded: a lease outlives us).
+    let _ = stop.send(true);
+    for w in workers {
+        if tokio::time::timeout(Duration::from_secs(30), w).await.is_err() {
+            tracing::warn!("a worker did not finish in 30 s; its job will be picked up again");
+        }
+    }
+    served?;
     Ok(())
 }
 

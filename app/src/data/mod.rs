@@ -5,7 +5,9 @@ pub mod audit;
 pub mod budgets;
 pub mod categories;
 pub mod dashboard;
+pub mod jobs;
 pub mod journal;
+pub mod plaid;
 pub mod predictions;
 pub mod privacy;
 pub mod reconciliation;
@@ -15,6 +17,7 @@ pub mod sessions;
 pub mod tax;
 pub mod transactions;
 pub mod users;
+pub mod webhooks;
 
 /// What a query can fail with, in terms the caller can act on.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod budget_detail;
 pub mod budgets;
 pub mod categories;
+pub mod connections;
 pub mod dashboard;
 pub mod insights;
 pub mod journal_forms;

@@ -104,6 +104,8 @@ pub async fn empty_db() -> TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The app's state (its pool, Plaid client, workers).
+    pub state: AppState,
 }
 
 impl TestApp {
@@ -114,12 +116,22 @@ impl TestApp {
 
 /// The real router on a free port. Server-side errors are logged to the test output.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| None).await
+}
+
+/// The real router with the Plaid client `plaid(addr)` makes (it may name the app's own
+/// webhook URL). Workers are not started: tests run them step by step.
+pub async fn spawn_app_with(
+    pool: PgPool,
+    plaid: impl FnOnce(SocketAddr) -> Option<app::plaid::PlaidClient>,
+) -> TestApp {
     let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut state = AppState::new(pool, addr, rand::random());
+    let mut state = AppState::new(pool, addr, rand::random()).with_plaid(plaid(addr));
     // Tests play clients on other networks through X-Forwarded-For.
     state.proxy.trust_forwarded_for = true;
+    let state_for_test = state.clone();
     tokio::spawn(async move {
         axum::serve(
             manna_server::startup::no_delay(listener),
@@ -128,7 +140,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
         .await
         .unwrap();
     });
-    TestApp { addr, client: new_client() }
+    TestApp { addr, client: new_client(), state: state_for_test }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.

@@ -11,6 +11,7 @@ mod http;
 mod ledger;
 mod ledger_isolation;
 mod mfa;
+mod plaid;
 mod privacy;
 mod reports;
 mod rls;
