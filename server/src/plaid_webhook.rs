@@ -199,12 +199,12 @@ pub async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body
     // The same signed delivery again (Plaid retries, duplicates) has the same body and iat.
     let dedupe_key = format!("{}:{iat}", sha256_hex(&body));
     let stored = async {
-        let mut conn = state.pool.acquire().await?;
+        // One connection per request: a burst must not hold one while waiting for another.
+        let mut tx = state.pool.begin().await?;
         let item = match &envelope.item_id {
-            Some(id) => app::data::plaid::item_by_plaid_id(&mut conn, id).await?,
+            Some(id) => app::data::plaid::item_by_plaid_id(&mut tx, id).await?,
             None => None,
         };
-        let mut tx = state.pool.begin().await?;
         let fresh = app::data::webhooks::store(
             &mut tx,
             item.as_ref().map(|i| (i.id, i.user_id)),
