@@ -69,6 +69,12 @@ pub enum Command {
     /// Reports from the command line
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Bank connections (Plaid)
+    #[command(subcommand)]
+    Plaid(crate::plaid_cli::PlaidCommand),
+    /// Secrets at rest
+    #[command(subcommand)]
+    Secrets(crate::plaid_cli::SecretsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,6 +287,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::Plaid(command) => {
+            let key = crate::config::sealing_key(&config.data_dir)?;
+            with_pool(&config, |pool| crate::plaid_cli::plaid(pool, key, command, progress)).await
+        }
+        Command::Secrets(command) => {
+            let key = crate::config::sealing_key(&config.data_dir)?;
+            with_pool(&config, |pool| crate::plaid_cli::secrets(pool, key, command)).await
+        }
         Command::DbUrl => {
             if config.database_url.is_some() {
                 bail!("DATABASE_URL is set: Manna uses that server, not the embedded one");
@@ -334,7 +348,7 @@ async fn serve(config: &Config) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
     drop(probe);
     config.prepare_data_dir()?;
-    let secret_key = crate::config::secret_key(&config.data_dir)?;
+    let sealing_key = crate::config::sealing_key(&config.data_dir)?;
     let database = Database::open(config).await?;
     let result = async {
         let pool = database.pool().await?;
@@ -342,7 +356,7 @@ async fn serve(config: &Config) -> Result<()> {
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
-        let state = startup::AppState::new(pool.clone(), config.addr, *secret_key.expose());
+        let state = startup::AppState::new(pool.clone(), config.addr, [0; 32]).with_sealing_key(sealing_key);
         let served = startup::serve(state, config.addr).await;
         pool.close().await;
         served

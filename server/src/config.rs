@@ -109,6 +109,37 @@ pub fn secret_key(data_dir: &Path) -> Result<Secret<[u8; 32]>> {
     }
 }
 
+/// The sealing key ring: the current key (`MANNA_SECRET_KEY` or the data dir's file)
+/// under `MANNA_SECRET_KEY_ID` (1–255, default 1), and older keys that still open what
+/// they sealed from `MANNA_PREVIOUS_SECRET_KEYS` ("id:hex,id:hex"). To rotate: move the
+/// old key into the previous list with its id, set a new key and id, restart, then run
+/// `manna secrets reseal`.
+pub fn sealing_key(data_dir: &Path) -> Result<app::sealing::SealingKey> {
+    let current = secret_key(data_dir)?;
+    let id = match std::env::var("MANNA_SECRET_KEY_ID") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|id| *id >= 1)
+            .with_context(|| format!("MANNA_SECRET_KEY_ID={v:?} must be a number from 1 to 255"))?,
+        _ => app::sealing::DEFAULT_KEY_ID,
+    };
+    let mut ring = app::sealing::SealingKey::with_id(id, *current.expose());
+    if let Ok(list) = std::env::var("MANNA_PREVIOUS_SECRET_KEYS") {
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (old_id, hex) =
+                entry.split_once(':').context("MANNA_PREVIOUS_SECRET_KEYS entries look like 1:<64 hex characters>")?;
+            let old_id = old_id.trim().parse::<u8>().ok().filter(|i| *i >= 1 && *i != id).with_context(|| {
+                format!("MANNA_PREVIOUS_SECRET_KEYS: {old_id:?} is not a key id other than the current one")
+            })?;
+            let key = parse_key(hex.trim()).context("MANNA_PREVIOUS_SECRET_KEYS: a key must be 64 hex characters")?;
+            ring = ring.also_opening(old_id, *key.expose());
+        }
+    }
+    Ok(ring)
+}
+
 fn parse_key(hex: &str) -> Result<Secret<[u8; 32]>> {
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("expected 64 hex characters");

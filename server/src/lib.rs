@@ -18,6 +18,7 @@ pub mod indexes;
 pub mod ledger_export;
 pub mod maintenance;
 pub mod ml;
+pub mod plaid_cli;
 pub mod plaid_webhook;
 pub mod report_export;
 pub mod report_pdf;

@@ -83,6 +83,12 @@ impl AppState {
         AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy, webhook }
     }
 
+    /// The same state with this key ring (rotation: see `config::sealing_key`).
+    pub fn with_sealing_key(mut self, key: app::sealing::SealingKey) -> Self {
+        self.sealing_key = key;
+        self
+    }
+
     /// The same state with this Plaid client (tests point it at the local fake).
     pub fn with_plaid(mut self, plaid: Option<app::plaid::PlaidClient>) -> Self {
         self.webhook.plaid = plaid;

@@ -107,7 +107,9 @@ pub async fn item_by_plaid_id(conn: &mut PgConnection, plaid_item_id: &str) -> D
 
 /// Every item's sealed token (for re-sealing under a new key).
 pub async fn sealed_tokens(conn: &mut PgConnection) -> DbResult<Vec<(Uuid, Vec<u8>)>> {
-    Ok(sqlx::query_as("SELECT id, access_token_encrypted FROM plaid_items ORDER BY id").fetch_all(conn).await?)
+    Ok(sqlx::query_as("SELECT id, access_token_encrypted FROM plaid_items ORDER BY id FOR UPDATE")
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn reseal_token(conn: &mut PgConnection, id: Uuid, sealed: &[u8], key_id: i16) -> DbResult<()> {

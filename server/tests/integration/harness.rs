@@ -114,6 +114,9 @@ impl TestApp {
     }
 }
 
+/// The sealing key of test apps (so the CLI can open what they sealed).
+pub const TEST_SECRET_KEY: [u8; 32] = [0x5a; 32];
+
 /// The real router on a free port. Server-side errors are logged to the test output.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
     spawn_app_with(pool, |_| None).await
@@ -128,7 +131,7 @@ pub async fn spawn_app_with(
     let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut state = AppState::new(pool, addr, rand::random()).with_plaid(plaid(addr));
+    let mut state = AppState::new(pool, addr, TEST_SECRET_KEY).with_plaid(plaid(addr));
     // Tests play clients on other networks through X-Forwarded-For.
     state.proxy.trust_forwarded_for = true;
     let state_for_test = state.clone();

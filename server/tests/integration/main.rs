@@ -12,6 +12,7 @@ mod ledger;
 mod ledger_isolation;
 mod mfa;
 mod plaid;
+mod plaid_cli;
 mod plaid_nodes;
 mod privacy;
 mod reports;
