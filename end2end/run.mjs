@@ -23,10 +23,10 @@ function freePort() {
   });
 }
 
-async function waitReady(base) {
+async function waitReady(base, path = '/readyz') {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    try { if ((await fetch(`${base}/readyz`)).ok) return; } catch { /* not up yet */ }
+    try { if ((await fetch(`${base}${path}`)).ok) return; } catch { /* not up yet */ }
     if (Date.now() > deadline) throw new Error(`${base} did not become ready in 60 s`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -37,6 +37,23 @@ const env = { ...process.env, MANNA_DATA_DIR: join(work, 'data'), MANNA_ADDR: `1
 delete env.DATABASE_URL;
 delete env.MANNA_SECRET_KEY;
 
+// The local fake Plaid (test support, never shipped): the app's Plaid client, Link
+// script and webhooks all point at it.
+const fakeBin = ['debug', 'release'].map((p) => join(root, 'target', p, 'plaid-fake')).find(existsSync);
+if (!fakeBin) throw new Error('build the fake Plaid first: cargo build -p plaid-fake');
+const fakePort = await freePort();
+const fakeUrl = `http://127.0.0.1:${fakePort}`;
+const fake = spawn(fakeBin, ['--port', String(fakePort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+Object.assign(env, {
+  PLAID_CLIENT_ID: 'manna-test-client',
+  PLAID_SECRET: 'manna-test-secret',
+  PLAID_ENV: 'sandbox',
+  PLAID_BASE_URL: fakeUrl,
+  PLAID_LINK_SCRIPT_URL: `${fakeUrl}/link-initialize.js`,
+  PLAID_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/plaid`,
+  PLAID_FAKE_URL: fakeUrl,
+});
+
 execFileSync(bin, ['setup-dev', '--include-data', '--transactions', '3000'], { env, cwd: work, stdio: 'inherit' });
 const server = spawn(bin, ['serve'], { env, cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
 const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
@@ -45,6 +62,7 @@ let failed = false;
 try {
   const base = `http://127.0.0.1:${port}`;
   await waitReady(base);
+  await waitReady(fakeUrl, '/fake/calls');
   const dbUrl = execFileSync(bin, ['db-url'], { env, cwd: work }).toString().trim();
   // `node end2end/run.mjs categorize ledger` runs only the journeys whose file names
   // contain one of the words; no words, all of them.
@@ -78,6 +96,7 @@ try {
   failed = true;
   console.error(`end2end: ${e.message}`);
 } finally {
+  fake.kill('SIGTERM');
   server.kill('SIGTERM');
   const { code, signal } = await exited;
   if (code !== 0) { console.error(`end2end: manna exited with ${code ?? signal} after SIGTERM`); failed = true; }

@@ -31,5 +31,6 @@ step "unit and integration tests"
 cargo test
 step "release build"
 ./scripts/build.sh
+cargo build -p plaid-fake
 step "browser journeys"
 node end2end/run.mjs

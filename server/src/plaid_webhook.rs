@@ -48,7 +48,12 @@ pub enum Rejection {
 struct CachedKey {
     key: VerifyingKey,
     expired_at: Option<i64>,
+    /// When we asked Plaid (keys are asked again after `KEY_TTL`, to learn of expiry).
+    fetched: std::time::Instant,
 }
+
+/// How long a fetched key is trusted before asking Plaid about it again.
+const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Verification keys by kid, shared by every request of this node.
 #[derive(Clone, Default)]
@@ -67,7 +72,9 @@ impl KeyCache {
 
     /// The key for `kid`, from the cache or from Plaid.
     async fn key(&self, plaid: &PlaidClient, kid: &str) -> Result<Arc<CachedKey>, Rejection> {
-        if let Some(k) = self.get(kid) {
+        if let Some(k) = self.get(kid)
+            && k.fetched.elapsed() < KEY_TTL
+        {
             return Ok(k);
         }
         let jwk = match plaid.webhook_verification_key(kid).await {
@@ -78,7 +85,11 @@ impl KeyCache {
         if jwk.kty != "EC" || jwk.crv != "P-256" || jwk.alg != "ES256" {
             return Err(Rejection::Malformed("the key is not a P-256 ES256 key"));
         }
-        let key = Arc::new(CachedKey { key: verifying_key(&jwk.x, &jwk.y)?, expired_at: jwk.expired_at });
+        let key = Arc::new(CachedKey {
+            key: verifying_key(&jwk.x, &jwk.y)?,
+            expired_at: jwk.expired_at,
+            fetched: std::time::Instant::now(),
+        });
         self.put(kid.to_string(), key.clone());
         Ok(key)
     }

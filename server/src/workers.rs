@@ -14,6 +14,9 @@ use tokio::task::JoinHandle;
 
 /// How long a claimed job or webhook is ours before another node may take it.
 const LEASE_SECS: i64 = 120;
+/// Connections not synced for this long get a sync without waiting for a webhook.
+const STALE_HOURS: i64 = 12;
+const SCHEDULE_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Clone)]
 pub struct Workers {
@@ -52,9 +55,16 @@ impl Workers {
     }
 
     async fn run(self, mut stop: watch::Receiver<bool>, queue: Queue) {
+        let mut next_schedule = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
                 return;
+            }
+            if matches!(queue, Queue::Jobs) && tokio::time::Instant::now() >= next_schedule {
+                next_schedule += SCHEDULE_EVERY;
+                if let Err(e) = self.schedule_stale().await {
+                    tracing::warn!(error = %e, "worker: scheduling stale syncs failed");
+                }
             }
             let worked = match queue {
                 Queue::Webhooks => self.webhook_once().await,
@@ -71,6 +81,16 @@ impl Workers {
                 _ = stop.changed() => {}
             }
         }
+    }
+
+    /// Queues a sync for items not synced for `STALE_HOURS` (webhooks can be lost).
+    pub async fn schedule_stale(&self) -> Result<u64, app::data::DbError> {
+        let mut conn = self.pool.acquire().await?;
+        let queued = jobs::enqueue_stale(&mut conn, STALE_HOURS).await?;
+        if queued > 0 {
+            tracing::info!(queued, "syncs queued for connections not synced in {STALE_HOURS} h");
+        }
+        Ok(queued)
     }
 
     /// Processes one due webhook; `false` when none was due.

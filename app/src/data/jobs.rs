@@ -26,6 +26,24 @@ pub async fn enqueue_sync(conn: &mut PgConnection, user_id: Uuid, item_id: Uuid)
     Ok(done.rows_affected() == 1)
 }
 
+/// Query `job_schedule`: queues a sync for every good item not synced for `hours`
+/// (a safety net for lost webhooks). Returns how many were queued.
+pub async fn enqueue_stale(conn: &mut PgConnection, hours: i64) -> DbResult<u64> {
+    let done = sqlx::query(
+        "INSERT INTO jobs (kind, user_id, plaid_item_id)
+         SELECT $1, p.user_id, p.id FROM plaid_items p
+         WHERE p.status IN ('good', 'pending_expiration', 'pending_disconnect')
+           AND coalesce(p.last_synced_at, p.created_at) < now() - make_interval(hours => $2::int)
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.plaid_item_id = p.id AND j.status IN ('queued', 'running'))
+         ON CONFLICT (kind, plaid_item_id) WHERE status = 'queued' DO NOTHING",
+    )
+    .bind(PLAID_SYNC)
+    .bind(hours)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
     pub id: Uuid,

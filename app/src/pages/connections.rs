@@ -44,6 +44,8 @@ pub fn ConnectionsPage() -> impl IntoView {
                 <h1>"Connections"</h1>
             </div>
         </header>
+        // Outside the data's Suspense so Link's messages survive a reload of the list.
+        <p class="link-status" data-link-status="" role="status" aria-live="polite"></p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -89,7 +91,6 @@ fn Connections(
             <button type="button" class="button" data-plaid-link="" data-link-script=script.clone()>
                 "Connect a bank"
             </button>
-            <p class="link-status" data-link-status="" role="status" aria-live="polite"></p>
             {(view.plaid.environment == "sandbox").then(|| view! {
                 <p class="hint">"Plaid sandbox: sign in with user_good / pass_good."</p>
             })}

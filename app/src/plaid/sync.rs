@@ -28,6 +28,9 @@ pub struct SyncOutcome {
     pub stale: bool,
     /// Plaid has not finished its first pull of this item yet.
     pub not_ready: bool,
+    /// Time spent fetching pages from Plaid, and writing them (one transaction).
+    pub fetch_ms: u64,
+    pub write_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,7 @@ pub async fn sync_item(
     };
     let token = access_token(key, &item)?;
     let start = item.sync_cursor.clone().unwrap_or_default();
+    let started = std::time::Instant::now();
     let run = match fetch_run(plaid, &token, &start).await {
         Ok(run) => run,
         Err(SyncError::Plaid(e)) if e.needs_login() || e.is("ITEM_NOT_FOUND") => {
@@ -91,8 +95,14 @@ pub async fn sync_item(
         }
         Err(e) => return Err(e),
     };
-    let mut outcome =
-        SyncOutcome { pages: run.pages, restarts: run.restarts, not_ready: run.not_ready, ..Default::default() };
+    let mut outcome = SyncOutcome {
+        pages: run.pages,
+        restarts: run.restarts,
+        not_ready: run.not_ready,
+        fetch_ms: started.elapsed().as_millis() as u64,
+        ..Default::default()
+    };
+    let writing = std::time::Instant::now();
     let mut tx = user_tx(pool, item.user_id).await?;
     let current = items::lock_cursor(&mut tx, item.user_id, item.id).await?.unwrap_or_default();
     if current != start {
@@ -102,6 +112,7 @@ pub async fn sync_item(
     outcome.applied = apply(&mut tx, &item, &run.accounts, run.changes).await?;
     items::store_cursor(&mut tx, item.user_id, item.id, &run.cursor).await?;
     tx.commit().await?;
+    outcome.write_ms = writing.elapsed().as_millis() as u64;
     Ok(outcome)
 }
 

@@ -14,6 +14,7 @@ mod mfa;
 mod plaid;
 mod plaid_cli;
 mod plaid_nodes;
+mod plaid_setup;
 mod privacy;
 mod reports;
 mod rls;
