@@ -12,8 +12,9 @@ async function fake(path, body) {
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  assert.ok(r.ok, `${path}: ${r.status} ${await r.text()}`);
-  return r.json();
+  const text = await r.text();
+  assert.ok(r.ok, `${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
 }
 
 async function untilTrue(what, check, timeout = 20_000) {

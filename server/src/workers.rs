@@ -127,18 +127,19 @@ impl Workers {
         let Some(job) = claimed else { return Ok(false) };
         let Some(item_id) = job.plaid_item_id else {
             let mut conn = self.pool.acquire().await?;
-            jobs::fail(&mut conn, job.id, "a sync job without an item", None).await?;
+            jobs::fail(&mut conn, job.id, &self.node, "a sync job without an item", None).await?;
             return Ok(true);
         };
         // Keep the lease while the sync runs.
         let renewer = {
             let pool = self.pool.clone();
             let id = job.id;
+            let node = self.node.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_secs((LEASE_SECS / 3) as u64)).await;
                     if let Ok(mut conn) = pool.acquire().await {
-                        let _ = jobs::renew(&mut conn, id, LEASE_SECS).await;
+                        let _ = jobs::renew(&mut conn, id, &node, LEASE_SECS).await;
                     }
                 }
             })
@@ -150,12 +151,16 @@ impl Workers {
             Ok(outcome) => {
                 tracing::info!(item = %item_id, ?outcome, "sync done");
                 let outcome = serde_json::to_value(&outcome).unwrap_or_default();
-                jobs::finish(&mut conn, job.id, &outcome).await?;
+                if !jobs::finish(&mut conn, job.id, &self.node, &outcome).await? {
+                    tracing::warn!(item = %item_id, "sync finished after this node lost its lease");
+                }
             }
             Err(e) => {
                 let retry = e.is_transient().then(|| backoff(self.retry_base_secs, job.attempts));
                 tracing::warn!(item = %item_id, error = %e, ?retry, "sync failed");
-                jobs::fail(&mut conn, job.id, &failure_text(&e), retry).await?;
+                if !jobs::fail(&mut conn, job.id, &self.node, &failure_text(&e), retry).await? {
+                    tracing::warn!(item = %item_id, "sync failed after this node lost its lease");
+                }
             }
         }
         Ok(true)

@@ -106,20 +106,32 @@ pub async fn claim(conn: &mut PgConnection, node: &str, lease_secs: i64) -> DbRe
     }
 }
 
-/// The job finished; `outcome` says what it did.
-pub async fn finish(conn: &mut PgConnection, id: Uuid, outcome: &serde_json::Value) -> DbResult<()> {
-    sqlx::query("UPDATE jobs SET status = 'done', finished_at = now(), lease_until = NULL, outcome = $2 WHERE id = $1")
-        .bind(id)
-        .bind(outcome)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// The job finished; `outcome` says what it did. Only the node holding the lease may
+/// say so: a node whose lease ran out (and whose job another node took) changes
+/// nothing. Returns whether this node still held it.
+pub async fn finish(conn: &mut PgConnection, id: Uuid, node: &str, outcome: &serde_json::Value) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'done', finished_at = now(), lease_until = NULL, outcome = $3
+         WHERE id = $1 AND status = 'running' AND leased_by = $2",
+    )
+    .bind(id)
+    .bind(node)
+    .bind(outcome)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The job failed: try again after `retry_in_secs`, or give up (`None`, or out of
 /// attempts). A retry goes back to the queue unless another request is already queued.
-pub async fn fail(conn: &mut PgConnection, id: Uuid, error: &str, retry_in_secs: Option<i64>) -> DbResult<()> {
-    sqlx::query(
+pub async fn fail(
+    conn: &mut PgConnection,
+    id: Uuid,
+    node: &str,
+    error: &str,
+    retry_in_secs: Option<i64>,
+) -> DbResult<bool> {
+    let done = sqlx::query(
         "UPDATE jobs SET
             status = CASE WHEN $3::bigint IS NOT NULL AND attempts < max_attempts
                           AND NOT EXISTS (SELECT 1 FROM jobs q WHERE q.status = 'queued' AND q.kind = jobs.kind
@@ -128,28 +140,36 @@ pub async fn fail(conn: &mut PgConnection, id: Uuid, error: &str, retry_in_secs:
             run_at = now() + make_interval(secs => coalesce($3::bigint, 0)::float8),
             finished_at = CASE WHEN $3::bigint IS NOT NULL AND attempts < max_attempts THEN NULL ELSE now() END,
             lease_until = NULL, leased_by = NULL, last_error = left($2, 2000)
-         WHERE id = $1",
+         WHERE id = $1 AND status = 'running' AND leased_by = $4",
     )
     .bind(id)
     .bind(error)
     .bind(retry_in_secs)
+    .bind(node)
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
     // A failed job that could not requeue (another was queued) leaves the queued one.
     sqlx::query("UPDATE jobs SET finished_at = coalesce(finished_at, now()) WHERE id = $1 AND status = 'failed'")
         .bind(id)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(true)
 }
 
-/// Extends a running job's lease (long syncs).
-pub async fn renew(conn: &mut PgConnection, id: Uuid, lease_secs: i64) -> DbResult<()> {
-    sqlx::query("UPDATE jobs SET lease_until = now() + make_interval(secs => $2) WHERE id = $1 AND status = 'running'")
-        .bind(id)
-        .bind(lease_secs as f64)
-        .execute(conn)
-        .await?;
+/// Extends a running job's lease (long syncs), if this node still holds it.
+pub async fn renew(conn: &mut PgConnection, id: Uuid, node: &str, lease_secs: i64) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET lease_until = now() + make_interval(secs => $2)
+         WHERE id = $1 AND status = 'running' AND leased_by = $3",
+    )
+    .bind(id)
+    .bind(lease_secs as f64)
+    .bind(node)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

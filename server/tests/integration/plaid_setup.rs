@@ -79,3 +79,32 @@ async fn connections_not_synced_for_12_hours_get_a_sync_without_a_webhook() {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(bank.pool()).await.unwrap();
     assert_eq!(rows as usize, bank.fake.state().transactions(&plaid_item).len());
 }
+
+#[tokio::test]
+async fn a_node_that_lost_its_lease_cannot_finish_the_job_another_node_took() {
+    use app::data::jobs;
+    let bank = Bank::start().await;
+    let user = bank.app.sign_up("lease@example.com", "correct horse battery").await;
+    let (item, _) = bank.link(&user).await;
+    let mut conn = bank.pool().acquire().await.unwrap();
+    let a = jobs::claim(&mut conn, "node-a", 120).await.unwrap().expect("a claims the first sync");
+    assert_eq!(a.plaid_item_id, Some(item));
+    assert!(jobs::claim(&mut conn, "node-b", 120).await.unwrap().is_none(), "leased: nothing for b");
+    // Node a stalls past its lease.
+    sqlx::query("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE id = $1")
+        .bind(a.id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let b = jobs::claim(&mut conn, "node-b", 120).await.unwrap().expect("b takes the expired job");
+    assert_eq!((b.id, b.attempts), (a.id, 2));
+    assert!(!jobs::finish(&mut conn, a.id, "node-a", &serde_json::json!({})).await.unwrap(), "a lost it");
+    assert!(!jobs::fail(&mut conn, a.id, "node-a", "late", Some(1)).await.unwrap());
+    let (status, holder): (String, String) = sqlx::query_as("SELECT status::text, leased_by FROM jobs WHERE id = $1")
+        .bind(a.id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), holder.as_str()), ("running", "node-b"));
+    assert!(jobs::finish(&mut conn, b.id, "node-b", &serde_json::json!({})).await.unwrap());
+}
