@@ -10,6 +10,7 @@ pub mod bank_sync;
 pub mod budget;
 pub mod categorizer;
 pub mod identity;
+pub mod import;
 pub mod ledger;
 pub mod money;
 pub mod period;
