@@ -17,6 +17,7 @@ pub mod connections;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
+pub mod import;
 pub mod input;
 pub mod insights;
 pub mod journal;
@@ -51,8 +52,8 @@ use pages::{
     categories::{CategoriesPage, TaxPage},
     connections::ConnectionsPage,
     dashboard::DashboardPage,
+    import::ImportPage,
     not_found::NotFound,
-    placeholder::Section,
     reports::{ReportsPage, SavedReportPage, SharedReportPage},
     review::ReviewPage,
     rules::RulesPage,
@@ -77,6 +78,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href=css/>
                 <HydrationScripts options/>
                 <script src="/plaid-link.js" defer></script>
+                <script src="/import-file.js" defer></script>
                 <MetaTags/>
             </head>
             <body>
@@ -158,7 +160,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("reports"), ParamSegment("id")) view=SavedReportPage/>
                         <Route path=(StaticSegment("shared"), ParamSegment("token")) view=SharedReportPage/>
                         <Route path=StaticSegment("connections") view=ConnectionsPage/>
-                        <Route path=StaticSegment("import") view=|| view! { <Section title="Import" issue=9/> }/>
+                        <Route path=StaticSegment("import") view=ImportPage/>
                         <Route path=StaticSegment("settings") view=SettingsPage/>
                     </Routes>
                     </ErrorBoundary>

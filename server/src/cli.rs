@@ -69,6 +69,23 @@ pub enum Command {
     /// Reports from the command line
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Import a bank statement file (OFX, QFX, QIF or CSV) into an account, as one batch
+    Import {
+        /// The statement file
+        file: std::path::PathBuf,
+        /// The account to import into (its id)
+        #[arg(long)]
+        account: uuid::Uuid,
+        /// ofx, qfx, qif or csv (default: detected)
+        #[arg(long)]
+        format: Option<String>,
+        /// How dates like 01/02/2024 read: mdy, dmy or ymd (QIF and CSV)
+        #[arg(long)]
+        date_order: Option<String>,
+        /// Read and match only; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Bank connections (Plaid)
     #[command(subcommand)]
     Plaid(crate::plaid_cli::PlaidCommand),
@@ -286,6 +303,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             })
             .await
+        }
+        Command::Import { file, account, format, date_order, dry_run } => {
+            let args = crate::import_cli::ImportArgs { file, account, format, date_order, dry_run, progress };
+            with_pool(&config, |pool| crate::import_cli::run(pool, args)).await
         }
         Command::Plaid(command) => {
             let key = crate::config::sealing_key(&config.data_dir)?;

@@ -2,13 +2,14 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 6] = [
+const INDEX_MIGRATIONS: [&str; 7] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
     include_str!("../../migrations/20250101000011_categorization.sql"),
     include_str!("../../migrations/20250101000012_budget_periods.sql"),
     include_str!("../../migrations/20250101000013_covering_report_index.sql"),
     include_str!("../../migrations/20250101000014_plaid_jobs.sql"),
+    include_str!("../../migrations/20250101000016_import_batches.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

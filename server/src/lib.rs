@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod db;
 pub mod embedded_pg;
 pub mod export;
+pub mod import_cli;
 pub mod indexes;
 pub mod ledger_export;
 pub mod maintenance;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod budgets;
 pub mod categories;
 pub mod dashboard;
+pub mod imports;
 pub mod jobs;
 pub mod journal;
 pub mod plaid;

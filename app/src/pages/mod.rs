@@ -6,6 +6,7 @@ pub mod budgets;
 pub mod categories;
 pub mod connections;
 pub mod dashboard;
+pub mod import;
 pub mod insights;
 pub mod journal_forms;
 pub mod not_found;

@@ -8,6 +8,7 @@ mod categorize;
 mod cli;
 mod harness;
 mod http;
+mod import;
 mod ledger;
 mod ledger_isolation;
 mod mfa;

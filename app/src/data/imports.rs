@@ -1,0 +1,241 @@
+//! Statement imports: batches, the rows an import adds, duplicate candidates, undo.
+
+use super::{DbError, DbResult};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// An account the user may import into: theirs and open.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TargetAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub is_business: bool,
+    pub import_mapping: Option<serde_json::Value>,
+}
+
+pub async fn target_account(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> DbResult<TargetAccount> {
+    sqlx::query_as::<_, TargetAccount>(
+        "SELECT id, name, currency::text AS currency, is_business, import_mapping
+         FROM accounts WHERE id = $1 AND user_id = $2 AND is_active",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+/// Keeps a CSV mapping that worked for the account's next file.
+pub async fn save_mapping(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account: Uuid,
+    mapping: &serde_json::Value,
+) -> DbResult<()> {
+    sqlx::query("UPDATE accounts SET import_mapping = $3 WHERE id = $1 AND user_id = $2")
+        .bind(account)
+        .bind(user_id)
+        .bind(mapping)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A row already in the account, for duplicate detection (any source: bank sync,
+/// an earlier import, typed by hand).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExistingRow {
+    pub id: Uuid,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+    pub name: String,
+    pub merchant_name: Option<String>,
+    pub import_hash: Option<String>,
+    pub source: String,
+}
+
+/// Query `import_duplicates`: the account's top-level rows in a date range
+/// (`transactions_account_date_idx`).
+pub async fn existing(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<ExistingRow>> {
+    Ok(sqlx::query_as::<_, ExistingRow>(
+        "SELECT id, date, amount, name, merchant_name, import_hash, source::text AS source
+         FROM transactions
+         WHERE account_id = $2 AND user_id = $1 AND date BETWEEN $3 AND $4 AND parent_transaction_id IS NULL",
+    )
+    .bind(user_id)
+    .bind(account)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub struct NewBatch<'a> {
+    pub account: Uuid,
+    pub file_name: &'a str,
+    pub format: &'a str,
+    pub file_sha256: &'a str,
+    pub rows_in_file: i32,
+    pub rows_added: i32,
+    pub rows_duplicate: i32,
+    pub rows_failed: i32,
+    pub mapping: Option<serde_json::Value>,
+}
+
+pub async fn insert_batch(conn: &mut PgConnection, user_id: Uuid, b: &NewBatch<'_>) -> DbResult<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
+                                     rows_duplicate, rows_failed, mapping)
+         VALUES ($1, $2, left($3, 255), $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(b.account)
+    .bind(b.file_name)
+    .bind(b.format)
+    .bind(b.file_sha256)
+    .bind(b.rows_in_file)
+    .bind(b.rows_added)
+    .bind(b.rows_duplicate)
+    .bind(b.rows_failed)
+    .bind(&b.mapping)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Column arrays for one bulk insert of imported rows.
+#[derive(Default)]
+pub struct ImportRows {
+    pub dates: Vec<NaiveDate>,
+    pub amounts: Vec<Decimal>,
+    pub names: Vec<String>,
+    pub merchants: Vec<Option<String>>,
+    pub notes: Vec<Option<String>>,
+    pub hashes: Vec<Option<String>>,
+    /// The user's category named in the file, if one matches.
+    pub categories: Vec<Option<Uuid>>,
+    pub types: Vec<&'static str>,
+}
+
+/// Query `import_insert`: the batch's rows in one statement, in the account's currency
+/// and business flag. Returns their ids.
+pub async fn insert_rows(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account: &TargetAccount,
+    batch: Uuid,
+    r: &ImportRows,
+) -> DbResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO transactions (user_id, account_id, amount, currency, date, name, merchant_name, notes, import_hash,
+                                   category_id, category_source, transaction_type, source, is_business,
+                                   import_batch_id, tax_year)
+         SELECT $1, $2, u.amount, $3, u.date, u.name, u.merchant, u.notes, u.hash, u.category,
+                CASE WHEN u.category IS NULL THEN NULL ELSE 'import'::category_source END,
+                u.kind::transaction_type, 'import', $4, $5, 0
+         FROM unnest($6::date[], $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                     $13::uuid[])
+              AS u(date, amount, name, merchant, notes, hash, kind, category)
+         RETURNING id",
+    )
+    .bind(user_id)
+    .bind(account.id)
+    .bind(&account.currency)
+    .bind(account.is_business)
+    .bind(batch)
+    .bind(&r.dates)
+    .bind(&r.amounts)
+    .bind(&r.names)
+    .bind(&r.merchants)
+    .bind(&r.notes)
+    .bind(&r.hashes)
+    .bind(&r.types)
+    .bind(&r.categories)
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub file_name: String,
+    pub format: String,
+    pub rows_in_file: i32,
+    pub rows_added: i32,
+    pub rows_duplicate: i32,
+    pub rows_failed: i32,
+    pub undone_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Query `import_batches`: the user's latest batches (`import_batches_user_idx`).
+pub async fn batches(conn: &mut PgConnection, user_id: Uuid, limit: i64) -> DbResult<Vec<BatchRow>> {
+    Ok(sqlx::query_as::<_, BatchRow>(
+        "SELECT b.id, b.account_id, a.name AS account_name, b.file_name, b.format, b.rows_in_file, b.rows_added,
+                b.rows_duplicate, b.rows_failed, b.undone_at, b.created_at
+         FROM import_batches b JOIN accounts a ON a.id = b.account_id
+         WHERE b.user_id = $1 ORDER BY b.created_at DESC, b.id LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Query `import_undo`: removes exactly the batch's rows. Refused (nothing changed)
+/// when the batch was already undone or when some of its rows were reconciled since.
+/// Matched transfer legs are unlinked first. Returns the rows removed.
+pub async fn undo(conn: &mut PgConnection, user_id: Uuid, batch: Uuid) -> DbResult<u64> {
+    let undone: Option<(Option<chrono::DateTime<chrono::Utc>>,)> =
+        sqlx::query_as("SELECT undone_at FROM import_batches WHERE id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(batch)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match undone {
+        None => return Err(DbError::NotFound),
+        Some((Some(_),)) => return Err(DbError::Rule("this import was already undone")),
+        Some((None,)) => {}
+    }
+    let reconciled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM transactions WHERE user_id = $1 AND import_batch_id = $2 AND reconciled",
+    )
+    .bind(user_id)
+    .bind(batch)
+    .fetch_one(&mut *conn)
+    .await?;
+    if reconciled > 0 {
+        return Err(DbError::Rule(
+            "some rows of this import were reconciled since; un-reconcile them before undoing it",
+        ));
+    }
+    let entries: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT DISTINCT journal_entry_id FROM transactions
+         WHERE user_id = $1 AND import_batch_id = $2 AND journal_entry_id IS NOT NULL",
+    )
+    .bind(user_id)
+    .bind(batch)
+    .fetch_all(&mut *conn)
+    .await?;
+    for entry in entries {
+        super::journal::delete(conn, user_id, entry).await?;
+    }
+    let removed = sqlx::query("DELETE FROM transactions WHERE user_id = $1 AND import_batch_id = $2")
+        .bind(user_id)
+        .bind(batch)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query("UPDATE import_batches SET undone_at = now() WHERE id = $1").bind(batch).execute(conn).await?;
+    Ok(removed)
+}

@@ -1,0 +1,321 @@
+//! The import's server side, shared by the server functions and `manna import`: read a
+//! file, match it against the account, write the batch (one transaction), undo it.
+
+use super::{Batch, Imported, Preview, PreviewRow};
+use crate::auth::ssr::{actor, pool, require_user};
+use crate::data::imports::{self, ImportRows, NewBatch, TargetAccount};
+use crate::data::{DbError, audit, categories, user_tx};
+use crate::error::AppError;
+use manna_core::import::{
+    self as core, Candidate, CsvGuess, Decision, DuplicateReason, Existing, Format, ParseOptions, QifOptions, Statement,
+};
+use serde_json::json;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Days either side of a row's date in which an existing row with the same amount and
+/// a similar description counts as the same transaction.
+pub const DUPLICATE_WINDOW_DAYS: i64 = 3;
+
+fn invalid(e: core::ImportError) -> AppError {
+    AppError::Invalid(e.to_string())
+}
+
+fn parse_id(id: &str) -> Result<Uuid, AppError> {
+    id.trim().parse().map_err(|_| AppError::NotFound)
+}
+
+fn decode_content(content: &str) -> Result<Vec<u8>, AppError> {
+    use base64::Engine;
+    if content.len() > core::MAX_FILE_BYTES / 3 * 4 + 4 {
+        return Err(invalid(core::ImportError::TooLarge { limit: core::MAX_FILE_BYTES }));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(content.trim())
+        .map_err(|_| AppError::Invalid("the file did not arrive intact; please choose it again".into()))
+}
+
+/// How to read the file: as the caller says, else detected (a CSV with the account's
+/// saved mapping, or a guess; a QIF with the date order it shows).
+pub fn read(
+    file_name: &str,
+    bytes: &[u8],
+    options: Option<ParseOptions>,
+    saved: Option<&serde_json::Value>,
+) -> Result<(Statement, ParseOptions, Option<CsvGuess>), AppError> {
+    if bytes.len() > core::MAX_FILE_BYTES {
+        return Err(invalid(core::ImportError::TooLarge { limit: core::MAX_FILE_BYTES }));
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(invalid(core::ImportError::Empty));
+    }
+    let (options, guess) = match options {
+        Some(o) => (o, None),
+        None => match core::detect_named(file_name, bytes) {
+            Some(Format::Ofx) => (ParseOptions::Ofx, None),
+            Some(Format::Qfx) => (ParseOptions::Qfx, None),
+            Some(Format::Qif) => {
+                let (text, _) = core::decode_text(bytes);
+                let date_order = core::guess_date_order(&text).unwrap_or(QifOptions::default().date_order);
+                let decimal_comma = core::qif::guess_decimal_comma(&text).unwrap_or(false);
+                (ParseOptions::Qif(QifOptions { date_order, decimal_comma }), None)
+            }
+            Some(Format::Csv) => {
+                let (text, _) = core::decode_text(bytes);
+                let guess = core::guess_mapping(&text).map_err(invalid)?;
+                let saved = saved.and_then(|m| serde_json::from_value::<core::CsvMapping>(m.clone()).ok());
+                (ParseOptions::Csv(saved.unwrap_or_else(|| guess.mapping.clone())), Some(guess))
+            }
+            None => return Err(invalid(core::ImportError::NotRecognized)),
+        },
+    };
+    let statement = core::parse_file(bytes, &options).map_err(invalid)?;
+    if statement.rows.is_empty() {
+        return Err(match statement.errors.first() {
+            Some(e) => AppError::Invalid(format!("no transaction could be read; {e}")),
+            None => AppError::Invalid("the file has no transactions".into()),
+        });
+    }
+    Ok((statement, options, guess))
+}
+
+/// The duplicate decision for every row, and where each matched row came from.
+pub async fn match_rows(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account: Uuid,
+    statement: &Statement,
+) -> Result<(Vec<Decision>, HashMap<Uuid, String>), AppError> {
+    let (Some(first), Some(last)) =
+        (statement.rows.iter().map(|r| r.date).min(), statement.rows.iter().map(|r| r.date).max())
+    else {
+        return Ok((Vec::new(), HashMap::new()));
+    };
+    let window = chrono::Duration::days(DUPLICATE_WINDOW_DAYS);
+    let rows = imports::existing(conn, user_id, account, first - window, last + window).await?;
+    let sources: HashMap<Uuid, String> = rows.iter().map(|r| (r.id, r.source.clone())).collect();
+    let existing: Vec<Existing> = rows
+        .into_iter()
+        .map(|r| Existing {
+            id: r.id,
+            date: r.date,
+            amount: r.amount,
+            normalized: core::normalize_description(r.merchant_name.as_deref().unwrap_or(&r.name)),
+            fitid: r.import_hash.and_then(|h| h.strip_prefix("fitid:").map(str::to_string)),
+            source: r.source,
+        })
+        .collect();
+    let candidates: Vec<Candidate> = statement
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(index, r)| Candidate {
+            index,
+            date: r.date,
+            amount: r.amount,
+            normalized: core::normalize_description(r.merchant.as_deref().unwrap_or(&r.description)),
+            fitid: r.fitid.clone(),
+        })
+        .collect();
+    Ok((core::duplicates(&candidates, &existing, DUPLICATE_WINDOW_DAYS), sources))
+}
+
+/// Whether the preview imports a row before the user flips it.
+fn imported_by_default(reason: DuplicateReason) -> bool {
+    matches!(reason, DuplicateReason::New)
+}
+
+pub async fn preview(account: &str, file_name: &str, content: &str, options: &str) -> Result<Preview, AppError> {
+    let user = require_user().await?;
+    let account_id = parse_id(account)?;
+    let options = parse_options(options)?;
+    let bytes = decode_content(content)?;
+    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let target = imports::target_account(&mut tx, user.user_id, account_id).await?;
+    let (statement, options, guess) = read(file_name, &bytes, options, target.import_mapping.as_ref())?;
+    let (decisions, sources) = match_rows(&mut tx, user.user_id, account_id, &statement).await?;
+    let rows: Vec<PreviewRow> = decisions
+        .iter()
+        .filter_map(|d| {
+            let r = statement.rows.get(d.index)?;
+            Some(PreviewRow {
+                index: d.index,
+                line: r.line,
+                date: r.date,
+                amount: r.amount,
+                description: r.description.clone(),
+                reason: d.reason,
+                duplicate_of: d.duplicate_of,
+                duplicate_source: d.duplicate_of.and_then(|id| sources.get(&id).cloned()),
+                import: imported_by_default(d.reason),
+            })
+        })
+        .collect();
+    let new_rows = rows.iter().filter(|r| r.import).count();
+    Ok(Preview {
+        account_id,
+        account: target.name,
+        format: statement.format.as_str().into(),
+        format_label: statement.format.label().into(),
+        options,
+        guess,
+        duplicates: rows.len() - new_rows,
+        new_rows,
+        rows,
+        errors: statement.errors,
+        ledger_balance: statement.ledger_balance,
+    })
+}
+
+fn parse_options(options: &str) -> Result<Option<ParseOptions>, AppError> {
+    if options.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(options)
+        .map(Some)
+        .map_err(|e| AppError::Invalid(format!("the import settings are not usable: {e}")))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes one batch: the rows to import (the preview's decisions, with `flip`ped
+/// indexes reversed), categorized by the file's category names where they match the
+/// user's, then by rules and the model. Runs in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    target: &TargetAccount,
+    file_name: &str,
+    bytes: &[u8],
+    statement: &Statement,
+    options: &ParseOptions,
+    decisions: &[Decision],
+    flip: &[usize],
+) -> Result<(Uuid, Imported, Vec<Uuid>), AppError> {
+    let by_name: HashMap<String, Uuid> =
+        categories::visible(conn, user_id, false).await?.into_iter().map(|c| (c.name.to_lowercase(), c.id)).collect();
+    let mut rows = ImportRows::default();
+    let mut duplicates = 0;
+    for d in decisions {
+        let Some(r) = statement.rows.get(d.index) else { continue };
+        if imported_by_default(d.reason) == flip.contains(&d.index) {
+            duplicates += 1;
+            continue;
+        }
+        rows.dates.push(r.date);
+        rows.amounts.push(r.amount);
+        rows.names.push(r.description.chars().take(500).collect());
+        rows.merchants.push(r.merchant.as_ref().map(|m| m.chars().take(200).collect()));
+        rows.notes.push(r.memo.as_ref().map(|m| m.chars().take(2000).collect()));
+        rows.hashes.push(r.fitid.as_ref().map(|f| format!("fitid:{f}")));
+        rows.categories.push(r.category.as_ref().and_then(|c| by_name.get(&c.trim().to_lowercase()).copied()));
+        rows.types.push(manna_core::bank_sync::transaction_type(r.amount));
+    }
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let mapping = match options {
+        ParseOptions::Csv(m) => serde_json::to_value(m).ok(),
+        _ => None,
+    };
+    let batch = imports::insert_batch(
+        conn,
+        user_id,
+        &NewBatch {
+            account: target.id,
+            file_name: file_name.trim(),
+            format: statement.format.as_str(),
+            file_sha256: &sha256_hex(bytes),
+            rows_in_file: count(statement.rows.len() + statement.errors.len()),
+            rows_added: count(rows.dates.len()),
+            rows_duplicate: count(duplicates),
+            rows_failed: count(statement.errors.len()),
+            mapping: mapping.clone(),
+        },
+    )
+    .await?;
+    let ids = imports::insert_rows(conn, user_id, target, batch, &rows).await?;
+    crate::categorize::ssr::new_rows(conn, user_id, &ids).await?;
+    if let Some(m) = &mapping {
+        imports::save_mapping(conn, user_id, target.id, m).await?;
+    }
+    let imported = Imported { batch, added: ids.len(), duplicates, failed: statement.errors.len() };
+    Ok((batch, imported, ids))
+}
+
+pub async fn import(
+    account: &str,
+    file_name: &str,
+    content: &str,
+    options: &str,
+    flip: &[usize],
+) -> Result<Imported, AppError> {
+    let user = require_user().await?;
+    let account_id = parse_id(account)?;
+    if file_name.trim().is_empty() {
+        return Err(AppError::Invalid("the file has no name".into()));
+    }
+    let options = parse_options(options)?;
+    let bytes = decode_content(content)?;
+    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let target = imports::target_account(&mut tx, user.user_id, account_id).await?;
+    let (statement, options, _) = read(file_name, &bytes, options, target.import_mapping.as_ref())?;
+    let (decisions, _) = match_rows(&mut tx, user.user_id, account_id, &statement).await?;
+    let (batch, imported, _) =
+        write(&mut tx, user.user_id, &target, file_name, &bytes, &statement, &options, &decisions, flip).await?;
+    audit::record(
+        &mut tx,
+        &actor(Some(user)).await,
+        audit::Entry::new("import.created", "import_batch", Some(batch)).impact(audit::Impact::Medium).new_values(
+            json!({
+                "account": account_id, "file": file_name, "format": statement.format.as_str(),
+                "added": imported.added, "duplicates": imported.duplicates, "failed": imported.failed,
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(imported)
+}
+
+pub async fn batches() -> Result<Vec<Batch>, AppError> {
+    let user = require_user().await?;
+    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    Ok(imports::batches(&mut tx, user.user_id, 50)
+        .await?
+        .into_iter()
+        .map(|b| Batch {
+            id: b.id,
+            account_id: b.account_id,
+            account: b.account_name,
+            file_name: b.file_name,
+            format: b.format,
+            rows_in_file: b.rows_in_file,
+            added: b.rows_added,
+            duplicates: b.rows_duplicate,
+            failed: b.rows_failed,
+            undone: b.undone_at.is_some(),
+            created_at: b.created_at,
+        })
+        .collect())
+}
+
+pub async fn undo(batch: &str) -> Result<u64, AppError> {
+    let user = require_user().await?;
+    let batch = parse_id(batch)?;
+    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let removed = imports::undo(&mut tx, user.user_id, batch).await?;
+    audit::record(
+        &mut tx,
+        &actor(Some(user)).await,
+        audit::Entry::new("import.undone", "import_batch", Some(batch))
+            .impact(audit::Impact::Medium)
+            .old(json!({ "rows_removed": removed })),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(removed)
+}
