@@ -78,7 +78,7 @@ pub fn ImportPage() -> impl IntoView {
                                 <div class="group-header"><h2 id="upload">"Choose a file"</h2></div>
                                 <ActionForm action=preview attr:class="stacked-form import-form">
                                     <label>"Account"
-                                        <select name="account" required on:change=move |_| { preview.value().set(None); options.set(String::new()); }>
+                                        <select name="account" aria-label="Account" required on:change=move |_| { preview.value().set(None); options.set(String::new()); }>
                                             {open.into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name}</option> }).collect_view()}
                                         </select>
                                     </label>
@@ -139,7 +139,7 @@ fn MappingEditor(mapping: CsvMapping, headers: RwSignal<Vec<String>>, options: R
     let column_select = move |label: &'static str, get: fn(&CsvMapping) -> usize, set: fn(&mut CsvMapping, usize)| {
         view! {
             <label>{label}
-                <select on:change=move |ev| {
+                <select aria-label=label on:change=move |ev| {
                     if let Ok(i) = event_target_value(&ev).parse::<usize>() {
                         m.update(|m| set(m, i));
                         save();
@@ -161,7 +161,7 @@ fn MappingEditor(mapping: CsvMapping, headers: RwSignal<Vec<String>>, options: R
             <legend>"Columns"</legend>
             {column_select("Date", |m| m.date, |m, i| m.date = i)}
             <label>"Dates are written"
-                <select on:change=move |ev| {
+                <select aria-label="Dates are written" on:change=move |ev| {
                     let f = match event_target_value(&ev).as_str() {
                         "day" => DateFormat::DayFirst,
                         "year" => DateFormat::YearFirst,

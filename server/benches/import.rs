@@ -1,0 +1,146 @@
+//! Importing a 100,000-row statement (CSV, then OFX) into an empty account of the
+//! seeded database (1,000,000 rows over 10 users, all indexes): read and parse, match
+//! against the account, write the batch in one transaction with categorization, commit.
+//! Prints each phase.
+//!
+//! Run: `cargo bench -p manna-server --bench import` (release build). Same database as
+//! the other benchmarks (`target/tmp/bench-pg`, or `DATABASE_URL`); `BENCH_ROWS` for
+//! the rows per file (default 100,000), `BENCH_RUNS` (default 3).
+
+use app::import::ssr::{match_rows, read, write};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+#[allow(dead_code)] // shared with the page benchmarks
+mod common;
+
+const BENCH_DOMAIN: &str = "@import-bench.local";
+const MERCHANTS: [&str; 12] = [
+    "STARBUCKS STORE",
+    "WHOLE FOODS MARKET",
+    "SHELL OIL",
+    "AMAZON MKTP US",
+    "UBER TRIP",
+    "NETFLIX.COM",
+    "CITY PARKING",
+    "TRADER JOES",
+    "CVS PHARMACY",
+    "DELTA AIR LINES",
+    "COMCAST CABLE",
+    "PAYROLL ACME CORP",
+];
+
+fn row(i: usize) -> (chrono::NaiveDate, String, String) {
+    let date = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default() + chrono::Days::new((i % 700) as u64);
+    let merchant = MERCHANTS[i % MERCHANTS.len()];
+    let cents = (i * 7919) % 25_000 + 1;
+    let amount = if merchant.starts_with("PAYROLL") {
+        format!("{}.{:02}", 2000 + cents / 100, cents % 100)
+    } else {
+        format!("-{}.{:02}", cents / 100, cents % 100)
+    };
+    (date, format!("{merchant} #{}", i % 9000), amount)
+}
+
+fn csv(rows: usize) -> Vec<u8> {
+    let mut s = String::from("Date,Description,Amount\r\n");
+    for i in 0..rows {
+        let (date, name, amount) = row(i);
+        let _ = write!(s, "{},{},{}\r\n", date.format("%m/%d/%Y"), name, amount);
+    }
+    s.into_bytes()
+}
+
+fn ofx(rows: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\nCHARSET:1252\r\n\
+         COMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1\
+         <STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>121000248<ACCTID>000123456789<ACCTTYPE>CHECKING</BANKACCTFROM>\
+         <BANKTRANLIST><DTSTART>20230101<DTEND>20241231\r\n",
+    );
+    for i in 0..rows {
+        let (date, name, amount) = row(i);
+        let _ = write!(
+            s,
+            "<STMTTRN><TRNTYPE>{}<DTPOSTED>{}<TRNAMT>{}<FITID>{}<NAME>{}</STMTTRN>\r\n",
+            if amount.starts_with('-') { "DEBIT" } else { "CREDIT" },
+            date.format("%Y%m%d"),
+            amount,
+            900_000_000 + i,
+            name
+        );
+    }
+    s.push_str("</BANKTRANLIST><LEDGERBAL><BALAMT>1000.00<DTASOF>20241231</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\r\n");
+    s.into_bytes()
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run())
+}
+
+async fn cleanup(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM users WHERE email LIKE '%' || $1").bind(BENCH_DOMAIN).execute(pool).await?;
+    Ok(())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let (pool, _cluster) = common::seeded_database().await?;
+    cleanup(&pool).await?;
+    let rows: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let table: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
+    println!("import of a {rows}-row statement into an empty account; table of {table} rows (release)\n");
+    println!(
+        "| file | run | size MB | parse ms | match ms | write ms | commit ms | total s |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let result = async {
+        for (kind, bytes) in [("csv", csv(rows)), ("ofx", ofx(rows))] {
+            for run in 1..=runs {
+                let user: uuid::Uuid = sqlx::query_scalar(
+                    "INSERT INTO users (email, password_hash) VALUES ($1, '$argon2id$v=19$bench') RETURNING id",
+                )
+                .bind(format!("{kind}{run}{BENCH_DOMAIN}"))
+                .fetch_one(&pool)
+                .await?;
+                let account: uuid::Uuid = sqlx::query_scalar(
+                    "INSERT INTO accounts (user_id, name, account_type) VALUES ($1, 'Checking', 'depository') RETURNING id",
+                )
+                .bind(user)
+                .fetch_one(&pool)
+                .await?;
+                let started = Instant::now();
+                let mut tx = app::data::user_tx(&pool, user).await?;
+                let target = app::data::imports::target_account(&mut tx, user, account).await?;
+                let name = format!("statement.{kind}");
+                let (statement, options, _) = read(&name, &bytes, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let parsed = started.elapsed();
+                let (decisions, _) =
+                    match_rows(&mut tx, user, account, &statement).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let matched = started.elapsed();
+                let (_, imported, _) =
+                    write(&mut tx, user, &target, &name, &bytes, &statement, &options, &decisions, &[])
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let written = started.elapsed();
+                tx.commit().await?;
+                let total = started.elapsed();
+                anyhow::ensure!(imported.added == rows, "{kind}: added {} of {rows}", imported.added);
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                println!(
+                    "| {kind} | {run} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} |",
+                    bytes.len() as f64 / 1e6,
+                    ms(parsed),
+                    ms(matched - parsed),
+                    ms(written - matched),
+                    ms(total - written),
+                    total.as_secs_f64()
+                );
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    cleanup(&pool).await?;
+    result
+}
