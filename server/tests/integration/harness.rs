@@ -148,7 +148,13 @@ pub async fn spawn_app_with(
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 pub fn new_client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        // A request the app never answers fails the test instead of hanging the run.
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
