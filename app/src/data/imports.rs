@@ -114,6 +114,8 @@ pub async fn insert_batch(conn: &mut PgConnection, user_id: Uuid, b: &NewBatch<'
 /// Column arrays for one bulk insert of imported rows.
 #[derive(Default)]
 pub struct ImportRows {
+    /// Chosen by the caller (time-ordered), so the insert need not return them.
+    pub ids: Vec<Uuid>,
     pub dates: Vec<NaiveDate>,
     pub amounts: Vec<Decimal>,
     pub names: Vec<String>,
@@ -126,31 +128,31 @@ pub struct ImportRows {
 }
 
 /// Query `import_insert`: the batch's rows in one statement, in the account's currency
-/// and business flag. Returns their ids.
+/// and business flag, in the order given.
 pub async fn insert_rows(
     conn: &mut PgConnection,
     user_id: Uuid,
     account: &TargetAccount,
     batch: Uuid,
     r: &ImportRows,
-) -> DbResult<Vec<Uuid>> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO transactions (user_id, account_id, amount, currency, date, name, merchant_name, notes, import_hash,
-                                   category_id, category_source, transaction_type, source, is_business,
+) -> DbResult<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO transactions (id, user_id, account_id, amount, currency, date, name, merchant_name, notes,
+                                   import_hash, category_id, category_source, transaction_type, source, is_business,
                                    import_batch_id, tax_year)
-         SELECT $1, $2, u.amount, $3, u.date, u.name, u.merchant, u.notes, u.hash, u.category,
+         SELECT u.id, $1, $2, u.amount, $3, u.date, u.name, u.merchant, u.notes, u.hash, u.category,
                 CASE WHEN u.category IS NULL THEN NULL ELSE 'import'::category_source END,
                 u.kind::transaction_type, 'import', $4, $5, 0
-         FROM unnest($6::date[], $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                     $13::uuid[])
-              AS u(date, amount, name, merchant, notes, hash, kind, category)
-         RETURNING id",
+         FROM unnest($6::uuid[], $7::date[], $8::numeric[], $9::text[], $10::text[], $11::text[], $12::text[],
+                     $13::text[], $14::uuid[])
+              AS u(id, date, amount, name, merchant, notes, hash, kind, category)",
     )
     .bind(user_id)
     .bind(account.id)
     .bind(&account.currency)
     .bind(account.is_business)
     .bind(batch)
+    .bind(&r.ids)
     .bind(&r.dates)
     .bind(&r.amounts)
     .bind(&r.names)
@@ -159,8 +161,9 @@ pub async fn insert_rows(
     .bind(&r.hashes)
     .bind(&r.types)
     .bind(&r.categories)
-    .fetch_all(conn)
-    .await?)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
