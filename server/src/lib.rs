@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod assets;
 pub mod audit;
+pub mod body_limit;
 pub mod cli;
 pub mod config;
 pub mod csrf;

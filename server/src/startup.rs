@@ -133,6 +133,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_site))
+        // axum's own 2 MB default would refuse a statement file; our limit is per path.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(crate::body_limit::limit_request_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -247,3 +247,39 @@ async fn the_cli_imports_a_file_and_a_dry_run_writes_nothing() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
 }
+
+#[tokio::test]
+async fn request_bodies_are_limited_and_a_large_statement_still_fits() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let b = books(&app, "big-import@example.com").await;
+
+    // A 2 MB form to any other function is refused before it is read.
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let (status, body) = call(&app, &b.client, "import_batches", &[("padding", &padding)]).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.as_str().is_some_and(|m| m.contains("larger than the 1 MB")), "{body}");
+
+    // Even an import function refuses more than a 16 MB file could make.
+    let huge = "A".repeat(manna_server::body_limit::IMPORT_LIMIT);
+    let (status, body) = call(&app, &b.client, "preview_import", &[("content", &huge)]).await;
+    assert_eq!(status, 413, "{}", body.as_str().map(|s| &s[..s.len().min(200)]).unwrap_or_default());
+
+    // A statement of 3 MB (4 MB as a base64 form) goes through the import functions.
+    let mut csv = String::from("Date,Description,Amount\r\n");
+    let mut rows = 0;
+    while csv.len() < 3 * 1024 * 1024 {
+        csv.push_str(&format!(
+            "05/{:02}/2024,Coffee shop number {rows:06} on the corner of the street,-{}.25\r\n",
+            rows % 28 + 1,
+            rows % 90 + 1
+        ));
+        rows += 1;
+    }
+    let form = [("account", b.checking.as_str()), ("file_name", "big.csv"), ("content", &b64(&csv))];
+    // (`call`, not `ok`: a failure must not print the 4 MB form.)
+    let (status, preview) = call(&app, &b.client, "preview_import", &form).await;
+    assert_eq!((status, preview["new_rows"].as_u64()), (200, Some(rows as u64)), "{}", preview["errors"]);
+    let (status, imported) = call(&app, &b.client, "import_statement", &form).await;
+    assert_eq!((status, imported["added"].as_u64()), (200, Some(rows as u64)), "{imported}");
+}
