@@ -4,9 +4,7 @@
 //! message).
 
 use chrono::NaiveDate;
-use manna_core::import::{
-    self, Candidate, DuplicateReason, Existing, Format, ParseOptions, Statement, normalize_description,
-};
+use manna_core::import::{self, DuplicateReason, Existing, Format, ParseOptions, Statement, normalize_description};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -146,27 +144,12 @@ fn parse_fixture(name: &str, options: &ParseOptions) -> Statement {
     import::parse_file(&bytes, options).unwrap()
 }
 
-fn candidates(statement: &Statement) -> Vec<Candidate> {
-    statement
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(index, r)| Candidate {
-            index,
-            date: r.date,
-            amount: r.amount,
-            normalized: normalize_description(&r.description),
-            fitid: r.fitid.clone(),
-        })
-        .collect()
-}
-
 /// Importing the same QFX twice finds every row by FITID; the two identical coffees in it
 /// are two rows, and a bank feed that saw one coffee matches only one of them.
 #[test]
 fn reimporting_a_file_finds_its_rows() {
     let statement = parse_fixture("bank.qfx", &ParseOptions::Ofx);
-    let new = candidates(&statement);
+    let new = statement.candidates();
     let first_import: Vec<Existing> = new
         .iter()
         .map(|c| Existing {

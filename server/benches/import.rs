@@ -11,7 +11,6 @@ use app::import::ssr::{match_rows, read, write};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-#[allow(dead_code)] // shared with the page benchmarks
 mod common;
 
 const BENCH_DOMAIN: &str = "@import-bench.local";
@@ -75,18 +74,12 @@ fn ofx(rows: usize) -> Vec<u8> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run())
-}
-
-async fn cleanup(pool: &sqlx::PgPool) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM users WHERE email LIKE '%' || $1").bind(BENCH_DOMAIN).execute(pool).await?;
-    Ok(())
+    common::run_on_runtime(run())
 }
 
 async fn run() -> anyhow::Result<()> {
     let (pool, _cluster) = common::seeded_database().await?;
-    cleanup(&pool).await?;
+    common::delete_users(&pool, BENCH_DOMAIN).await?;
     let rows: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let table: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
@@ -141,6 +134,6 @@ async fn run() -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    cleanup(&pool).await?;
+    common::delete_users(&pool, BENCH_DOMAIN).await?;
     result
 }

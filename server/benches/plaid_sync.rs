@@ -10,24 +10,17 @@
 use app::plaid::{PlaidClient, PlaidConfig};
 use std::time::Instant;
 
-#[allow(dead_code)] // shared with the page benchmarks
 mod common;
 
 const BENCH_DOMAIN: &str = "@sync-bench.local";
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run())
-}
-
-async fn cleanup(pool: &sqlx::PgPool) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM users WHERE email LIKE '%' || $1").bind(BENCH_DOMAIN).execute(pool).await?;
-    Ok(())
+    common::run_on_runtime(run())
 }
 
 async fn run() -> anyhow::Result<()> {
     let (pool, _cluster) = common::seeded_database().await?;
-    cleanup(&pool).await?;
+    common::delete_users(&pool, BENCH_DOMAIN).await?;
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let rows: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let fake = plaid_fake::FakePlaid::start().await;
@@ -75,7 +68,7 @@ async fn run() -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    cleanup(&pool).await?;
+    common::delete_users(&pool, BENCH_DOMAIN).await?;
     result?;
     times.sort_by(|a, b| a.total_cmp(b));
     println!(

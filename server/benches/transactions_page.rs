@@ -18,8 +18,7 @@ mod common;
 use common::{USERS, measure};
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run())
+    common::run_on_runtime(run())
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -165,6 +165,22 @@ impl Statement {
     pub(crate) fn new(format: Format) -> Self {
         Statement { format, rows: Vec::new(), errors: Vec::new(), currency: None, ledger_balance: None, account: None }
     }
+
+    /// The rows as [`duplicates`] candidates: matched by FITID, else by amount, date and
+    /// the normalized merchant (or the description when the file names no merchant).
+    pub fn candidates(&self) -> Vec<Candidate> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(index, r)| Candidate {
+                index,
+                date: r.date,
+                amount: r.amount,
+                normalized: normalize_description(r.merchant.as_deref().unwrap_or(&r.description)),
+                fitid: r.fitid.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Why a whole file could not be read.

@@ -7,7 +7,7 @@ use crate::data::imports::{self, ImportRows, NewBatch, TargetAccount};
 use crate::data::{DbError, audit, categories, user_tx};
 use crate::error::AppError;
 use manna_core::import::{
-    self as core, Candidate, CsvGuess, Decision, DuplicateReason, Existing, Format, ParseOptions, QifOptions, Statement,
+    self as core, CsvGuess, Decision, DuplicateReason, Existing, Format, ParseOptions, QifOptions, Statement,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -106,18 +106,7 @@ pub async fn match_rows(
             source: r.source,
         })
         .collect();
-    let candidates: Vec<Candidate> = statement
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(index, r)| Candidate {
-            index,
-            date: r.date,
-            amount: r.amount,
-            normalized: core::normalize_description(r.merchant.as_deref().unwrap_or(&r.description)),
-            fitid: r.fitid.clone(),
-        })
-        .collect();
+    let candidates = statement.candidates();
     Ok((core::duplicates(&candidates, &existing, DUPLICATE_WINDOW_DAYS), sources))
 }
 

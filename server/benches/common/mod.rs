@@ -1,6 +1,9 @@
 //! What the benchmarks share: the seeded database, a signed-in session, and
 //! sequential latency sampling with percentiles.
 
+// Each benchmark uses a part of this module.
+#![allow(dead_code)]
+
 use manna_server::embedded_pg::EmbeddedPostgres;
 use manna_server::seed::{DEMO_EMAIL, DEMO_PASSWORD, SeedOptions};
 use sqlx::PgPool;
@@ -23,6 +26,17 @@ impl Figures {
         let i = ((t.len() as f64 * p).ceil() as usize).clamp(1, t.len()) - 1;
         t[i].as_secs_f64() * 1000.0
     }
+}
+
+/// Runs a benchmark on the two-worker runtime every benchmark uses.
+pub fn run_on_runtime<F: std::future::Future<Output = anyhow::Result<()>>>(bench: F) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?.block_on(bench)
+}
+
+/// Deletes the users a benchmark made (their emails end in `domain`), with their data.
+pub async fn delete_users(pool: &PgPool, domain: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM users WHERE email LIKE '%' || $1").bind(domain).execute(pool).await?;
+    Ok(())
 }
 
 /// The seeded database: 1,000,000 transactions over 10 users, seeded on first use and
