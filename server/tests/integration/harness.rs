@@ -12,6 +12,12 @@ use uuid::Uuid;
 
 static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+/// One app alive at a time in this process. Leptos 0.8.23 SSR, with two apps rendering
+/// at once in one process (each test has its own runtime), now and then never sends a
+/// resolved `<Transition>` chunk: the response stalls after its shell (reproduced with
+/// 8,000 requests of the 404 page beside other tests; never with one app alone, even
+/// under CPU load). Production runs one app per process, so tests do too.
+static APP_SLOT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 pub fn cluster() -> &'static EmbeddedPostgres {
     CLUSTER.get_or_init(|| {
@@ -106,6 +112,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's state (its pool, Plaid client, workers).
     pub state: AppState,
+    /// Held while the test runs: see `APP_SLOT`.
+    _slot: tokio::sync::SemaphorePermit<'static>,
 }
 
 impl TestApp {
@@ -129,6 +137,7 @@ pub async fn spawn_app_with(
     plaid: impl FnOnce(SocketAddr) -> Option<app::plaid::PlaidClient>,
 ) -> TestApp {
     let _ = tracing_subscriber::fmt().with_env_filter("error").with_test_writer().try_init();
+    let slot = APP_SLOT.acquire().await.expect("the app slot is never closed");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut state = AppState::new(pool, addr, TEST_SECRET_KEY).with_plaid(plaid(addr));
@@ -143,7 +152,7 @@ pub async fn spawn_app_with(
         .await
         .unwrap();
     });
-    TestApp { addr, client: new_client(), state: state_for_test }
+    TestApp { addr, client: new_client(), state: state_for_test, _slot: slot }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.

@@ -1,4 +1,4 @@
-use crate::harness::{DEMO, seed, spawn_app, test_db};
+use crate::harness::{DEMO, new_client, seed, spawn_app, test_db};
 use manna_core::{AccountKind, BalanceSummary, Currency, format_money};
 use rust_decimal::Decimal;
 use sqlx::postgres::PgPoolOptions;
@@ -124,4 +124,49 @@ async fn unknown_paths_get_the_404_page() {
     assert!(html.contains("This page does not exist"));
     let r = app.client.get(app.url("/pkg/manna-0000.wasm")).send().await.unwrap();
     assert_eq!(r.status(), 404, "a stale asset hash is not served");
+}
+
+/// Many pages at once, signed in and not, on a server with two worker threads (as
+/// in production): every response ends. Guards against streamed pages that stall
+/// after their shell (a Leptos SSR hazard; see `APP_SLOT` in the harness).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_page_loads_all_finish() {
+    let db = test_db().await;
+    seed(&db.pool, 2, 2000).await;
+    let app = spawn_app(db.pool.clone()).await;
+    let signed_in = app.signed_in(DEMO.0, DEMO.1).await;
+    let anonymous = new_client();
+    let paths = [
+        "/definitely/not/here",
+        "/",
+        "/transactions",
+        "/accounts",
+        "/budgets",
+        "/reports",
+        "/settings",
+        "/categories",
+        "/import",
+        "/connections",
+    ];
+    let mut stalled = Vec::new();
+    for round in 0..60 {
+        let mut loads = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let client = if i % 2 == 0 { signed_in.clone() } else { anonymous.clone() };
+            let path = paths[(i + round) % paths.len()];
+            let url = app.url(path);
+            loads.spawn(async move {
+                let body =
+                    tokio::time::timeout(Duration::from_secs(10), async { client.get(url).send().await?.text().await });
+                (path, body.await)
+            });
+        }
+        while let Some(load) = loads.join_next().await {
+            match load.unwrap() {
+                (_, Ok(Ok(_))) => {}
+                (path, other) => stalled.push(format!("round {round} {path}: {:?}", other.map(|r| r.map(|h| h.len())))),
+            }
+        }
+    }
+    assert!(stalled.is_empty(), "{stalled:#?}");
 }
