@@ -60,6 +60,19 @@ pub enum Command {
     OptimizeDb,
     /// Print the connection URL of the embedded database (for psql)
     DbUrl,
+    /// Write the whole database to FILE (pg_dump custom format)
+    Backup {
+        /// Where to write the backup (replaced only once it is complete)
+        file: std::path::PathBuf,
+    },
+    /// Replace the database with a backup, in one transaction; stop the app first
+    Restore {
+        /// A file written by `manna backup`
+        file: std::path::PathBuf,
+        /// Replace a database that already holds users
+        #[arg(long)]
+        force: bool,
+    },
     /// Check or trim the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -316,6 +329,23 @@ pub async fn run(cli: Cli) -> Result<()> {
             let key = crate::config::sealing_key(&config.data_dir)?;
             with_pool(&config, |pool| crate::plaid_cli::secrets(pool, key, command)).await
         }
+        Command::Backup { file } => {
+            with_pg_tools(&config, |tools, pool| async move {
+                let contents = crate::backup::backup(&pool, &tools, &file).await?;
+                let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+                println!("backed up {contents} to {} ({:.1} MB)", file.display(), size as f64 / 1e6);
+                Ok(())
+            })
+            .await
+        }
+        Command::Restore { file, force } => {
+            with_pg_tools(&config, |tools, pool| async move {
+                let contents = crate::backup::restore(&pool, &tools, &file, force).await?;
+                println!("restored {contents} from {}", file.display());
+                Ok(())
+            })
+            .await
+        }
         Command::DbUrl => {
             if config.database_url.is_some() {
                 bail!("DATABASE_URL is set: Manna uses that server, not the embedded one");
@@ -358,6 +388,26 @@ where
             r
         }
         Err(e) => Err(e),
+    };
+    let stopped = database.shutdown();
+    result.and(stopped)
+}
+
+/// Like `with_pool`, for commands that run Postgres's own tools on the database too.
+async fn with_pg_tools<F, Fut>(config: &Config, f: F) -> Result<()>
+where
+    F: FnOnce(crate::backup::PgTools, sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let database = Database::open(config).await?;
+    let url = config.database_url.as_ref().map(|u| u.expose().as_str());
+    let result = match (crate::backup::PgTools::new(&database, url), database.pool().await) {
+        (Ok(tools), Ok(pool)) => {
+            let r = f(tools, pool.clone()).await;
+            pool.close().await;
+            r
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let stopped = database.shutdown();
     result.and(stopped)

@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod assets;
 pub mod audit;
+pub mod backup;
 pub mod body_limit;
 pub mod cli;
 pub mod config;

@@ -1,7 +1,7 @@
 use crate::harness::{empty_db, test_db};
 use std::process::{Command, Output};
 
-fn manna(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn manna(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_manna"));
     cmd.args(args).env_remove("DATABASE_URL").env("MANNA_LOG", "error");
     for (k, v) in env {
@@ -10,7 +10,7 @@ fn manna(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run manna")
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
@@ -40,6 +40,8 @@ fn every_command_has_help() {
         "analyze-performance",
         "optimize-db",
         "ml",
+        "backup",
+        "restore",
     ] {
         assert!(text.contains(cmd), "{cmd} listed");
         let o = manna(&[cmd, "--help"], &[]);

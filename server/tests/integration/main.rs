@@ -3,6 +3,7 @@
 
 mod accounts;
 mod auth;
+mod backup;
 mod budgets;
 mod categorize;
 mod cli;
