@@ -14,6 +14,7 @@ pub mod categorize;
 #[cfg(feature = "ssr")]
 pub mod charts;
 pub mod connections;
+pub mod csp;
 #[cfg(feature = "ssr")]
 pub mod data;
 pub mod error;
@@ -67,6 +68,8 @@ use pages::{
 /// server at start), so `/pkg/<name>.css|js|wasm` can be cached forever.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    #[cfg(feature = "ssr")]
+    set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -85,6 +88,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's content security policy, with this response's script nonce.
+#[cfg(feature = "ssr")]
+fn set_page_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let plaid = use_context::<plaid::PlaidSetup>().and_then(|p| p.0).and_then(|c| c.config().link_script_origin());
+    if let Ok(value) = http::HeaderValue::from_str(&csp::page_policy(&nonce, plaid.as_deref())) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = request_context(&state);
     let options = state.leptos_options.clone();
+    let https = state.secure_cookies;
     let store = PostgresStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name("manna_session")
@@ -133,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::rate_limit::Limiter::default(),
+            crate::rate_limit::limit_expensive,
+        ))
         // axum's own 2 MB default would refuse a statement file; our limit is per path.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(crate::body_limit::limit_request_body))
@@ -141,8 +146,19 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // Pages set their own (with a script nonce); anything else may run nothing.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(app::csp::NON_PAGE_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts(https)))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http())
+}
+
+/// HSTS only when the public address is https (a plain-http install must stay reachable).
+fn hsts(https: bool) -> Option<HeaderValue> {
+    https.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
 }
 
 /// What every page render and server function can reach through context.

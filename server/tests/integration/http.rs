@@ -170,3 +170,52 @@ async fn concurrent_page_loads_all_finish() {
     }
     assert!(stalled.is_empty(), "{stalled:#?}");
 }
+
+#[tokio::test]
+async fn pages_allow_only_their_own_scripts_and_nothing_may_frame_them() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let r = app.client.get(app.url("/login")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(r.headers().get("strict-transport-security").is_none(), "no HSTS on plain http");
+    let html = r.text().await.unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("a script nonce");
+    assert!(nonce.len() >= 16, "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
+    let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).expect("script-src");
+    assert!(!script_src.contains("unsafe-inline") && !script_src.contains("'unsafe-eval'"), "{csp}");
+    // Every inline script of the page carries this response's nonce; the others are ours.
+    for tag in html.split("<script").skip(1) {
+        let open = &tag[..tag.find('>').unwrap()];
+        assert!(
+            open.contains(&format!("nonce=\"{nonce}\"")) || open.contains("src=\"/"),
+            "script without the nonce: {open}"
+        );
+    }
+    // Another request, another nonce.
+    let again = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_ne!(again.headers()["content-security-policy"].to_str().unwrap(), csp);
+    // Anything that is not a page may run nothing.
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+}
+
+#[tokio::test]
+async fn reports_and_exports_are_rate_limited_per_client() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let export = app.url("/settings/export.zip");
+    for _ in 0..manna_server::rate_limit::EXPENSIVE.burst as usize {
+        let r = app.client.get(&export).send().await.unwrap();
+        assert_ne!(r.status(), 429);
+    }
+    let r = app.client.get(&export).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(r.text().await.unwrap().contains("try again in"));
+    // Pages and other functions are not affected.
+    assert_eq!(app.client.get(app.url("/login")).send().await.unwrap().status(), 200);
+    // Another client (another session) has its own allowance.
+    let other = app.sign_up("limits@example.com", "a-long-enough-passphrase-42").await;
+    assert_ne!(other.get(&export).send().await.unwrap().status(), 429);
+}
