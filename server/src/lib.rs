@@ -23,6 +23,7 @@ pub mod maintenance;
 pub mod ml;
 pub mod plaid_cli;
 pub mod plaid_webhook;
+pub mod rate_limit;
 pub mod report_export;
 pub mod report_pdf;
 pub mod seed;
