@@ -64,6 +64,13 @@ async fn session() -> Result<Session, AppError> {
     })
 }
 
+/// Sessions are stored in Postgres: when the store fails, the database is out of reach
+/// (a 503 the page explains), not a bug.
+fn session_store_failed(e: tower_sessions::session::Error) -> AppError {
+    tracing::warn!(error = %e, "session store");
+    AppError::Unavailable
+}
+
 /// Who made the request, for the audit trail.
 pub async fn actor(user: Option<CurrentUser>) -> audit::Actor {
     let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
@@ -146,7 +153,7 @@ pub async fn user_of_session(
     session: &Session,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<CurrentUser, AppError> {
-    let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(|_| AppError::Internal)?;
+    let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(session_store_failed)?;
     let Some(auth) = auth else {
         return Err(AppError::Unauthorized);
     };
@@ -215,12 +222,12 @@ pub async fn confirm_password(pool: &PgPool, user_id: Uuid, password: &str) -> R
 /// A new session id for the same sign-in, after a change of privilege (turning
 /// two-factor sign-in on or off), so an id captured before is worth nothing after.
 pub async fn rotate_session_id() -> Result<(), AppError> {
-    session().await?.cycle_id().await.map_err(|_| AppError::Internal)
+    session().await?.cycle_id().await.map_err(session_store_failed)
 }
 
 /// Ends the current browser's session record entirely.
 pub async fn forget_session() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(|_| AppError::Internal)
+    session().await?.flush().await.map_err(session_store_failed)
 }
 
 fn hash_key(key: &str) -> Vec<u8> {
@@ -345,9 +352,9 @@ pub async fn sign_in(email: &str, password: &str) -> Result<SignInOutcome, AppEr
         // The password was right; the sign-in waits for the second factor. A new
         // session id now too, so the half-signed-in state cannot be fixated.
         let session = session().await?;
-        session.cycle_id().await.map_err(|_| AppError::Internal)?;
+        session.cycle_id().await.map_err(session_store_failed)?;
         let pending = MfaPending { user_id: creds.id, until: Utc::now() + Duration::minutes(MFA_WINDOW_MINUTES) };
-        session.insert(MFA_PENDING_KEY, pending).await.map_err(|_| AppError::Internal)?;
+        session.insert(MFA_PENDING_KEY, pending).await.map_err(session_store_failed)?;
         return Ok(SignInOutcome::NeedsSecondFactor);
     }
     complete_sign_in(creds.id, actor, false, "auth.sign_in").await?;
@@ -357,7 +364,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<SignInOutcome, AppEr
 /// The user waiting for their second factor in this session, if any (and in time).
 pub async fn mfa_pending_user() -> Result<Option<Uuid>, AppError> {
     let session = session().await?;
-    let pending: Option<MfaPending> = session.get(MFA_PENDING_KEY).await.map_err(|_| AppError::Internal)?;
+    let pending: Option<MfaPending> = session.get(MFA_PENDING_KEY).await.map_err(session_store_failed)?;
     Ok(pending.filter(|p| p.until > Utc::now()).map(|p| p.user_id))
 }
 
@@ -504,8 +511,8 @@ async fn start_session(
 /// A new session id on every sign-in (no fixation), holding the sign-in.
 async fn attach_session(user_session_id: Uuid, key: String) -> Result<(), AppError> {
     let session = session().await?;
-    session.cycle_id().await.map_err(|_| AppError::Internal)?;
-    session.insert(SESSION_KEY, SessionAuth { user_session_id, key }).await.map_err(|_| AppError::Internal)?;
+    session.cycle_id().await.map_err(session_store_failed)?;
+    session.insert(SESSION_KEY, SessionAuth { user_session_id, key }).await.map_err(session_store_failed)?;
     Ok(())
 }
 
@@ -528,6 +535,6 @@ pub async fn sign_out() -> Result<(), AppError> {
         .await?;
         tx.commit().await.map_err(DbError::from)?;
     }
-    session.flush().await.map_err(|_| AppError::Internal)?;
+    session.flush().await.map_err(session_store_failed)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ mod backup;
 mod budgets;
 mod categorize;
 mod cli;
+mod faults;
 mod harness;
 mod http;
 mod import;

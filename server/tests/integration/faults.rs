@@ -1,0 +1,322 @@
+//! Faults the app must ride out: its database going away and coming back, and the app
+//! itself killed in the middle of writing.
+
+use crate::harness::{DEMO, new_client, seed, spawn_app, test_db};
+use manna_server::db::{Database, MIGRATOR};
+use manna_server::embedded_pg::EmbeddedPostgres;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
+    manna_server::config::prepare_data_dir(&dir).unwrap();
+    dir
+}
+
+async fn start_cluster(dir: PathBuf) -> EmbeddedPostgres {
+    tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir)).await.unwrap().unwrap()
+}
+
+async fn stop_cluster(mut pg: EmbeddedPostgres) {
+    tokio::task::spawn_blocking(move || pg.stop()).await.unwrap().unwrap()
+}
+
+/// Polls `url` until it answers `status`, for at most `limit`.
+async fn wait_for(client: &reqwest::Client, url: &str, status: u16, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(url).send().await
+            && r.status().as_u16() == status
+        {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{url} did not answer {status} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_restart_fails_requests_fast_and_the_app_recovers_by_itself() {
+    // A cluster of its own: stopping the shared one would stop every other test.
+    let dir = scratch_dir("restart-pg");
+    let pg = start_cluster(dir.clone()).await;
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect_with(&pg.connect_options("postgres")).await.unwrap();
+    sqlx::raw_sql("CREATE DATABASE manna").execute(&mut admin).await.unwrap();
+    drop(admin);
+    // The production pool: its acquire timeout and statement timeouts are what is tested.
+    let database = Database { options: pg.connect_options("manna"), embedded: None, description: "test".into() };
+    let pool = database.pool().await.unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    seed(&pool, 1, 200).await;
+    let app = spawn_app(pool.clone()).await;
+    let client = app.signed_in(DEMO.0, DEMO.1).await;
+    let page = client.get(app.url("/accounts")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Everyday Checking"));
+
+    stop_cluster(pg).await;
+    // Down: /readyz says so, and every request ends quickly with a clear 503.
+    let readyz = app.url("/readyz");
+    wait_for(&app.client, &readyz, 503, Duration::from_secs(10)).await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let r = app.post_form(&client, "accounts", &[]).await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains("Unavailable"), "{body}");
+        let page = client.get(app.url("/accounts")).send().await.unwrap();
+        let page_status = page.status().as_u16();
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("database") || html.contains("unavailable") || page_status == 503,
+            "{page_status}: {html}"
+        );
+        assert!(!html.contains("Everyday Checking"));
+        assert!(started.elapsed() < Duration::from_secs(12), "bounded: {:?}", started.elapsed());
+    }
+
+    // Back up: the same app (no restart) serves the same signed-in user again.
+    let pg = start_cluster(dir.clone()).await;
+    let back_after = wait_for(&app.client, &readyz, 200, Duration::from_secs(30)).await;
+    let mut recovered = None;
+    for _ in 0..20 {
+        let r = app.post_form(&client, "accounts", &[]).await;
+        if r.status() == 200 {
+            recovered = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let accounts = recovered.expect("the app recovers once the database is back");
+    assert!(accounts.contains("Everyday Checking"), "{accounts}");
+    let page = client.get(app.url("/accounts")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Everyday Checking"));
+    eprintln!("ready again {back_after:?} after the database came back");
+    drop(app);
+    pool.close().await;
+    stop_cluster(pg).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The real binary, serving `database_url` on a free port.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Served {
+    async fn start(database_url: &str, data_dir: &std::path::Path) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_manna"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("MANNA_ADDR", format!("127.0.0.1:{port}"))
+            .env("MANNA_DATA_DIR", data_dir)
+            .env("MANNA_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Served { child, url: format!("http://127.0.0.1:{port}") };
+        wait_for(&new_client(), &format!("{}/readyz", served.url), 200, Duration::from_secs(60)).await;
+        served
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL: no shutdown code runs
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn sign_in(served: &Served) -> reqwest::Client {
+    let client = new_client();
+    let r = client
+        .post(format!("{}/api/sign_in", served.url))
+        .header("origin", &served.url)
+        .header("accept", "application/json")
+        .form(&[("email", DEMO.0), ("password", DEMO.1)])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    client
+}
+
+async fn ledger_state(pool: &sqlx::PgPool) -> (i64, i64, String) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM transactions), (SELECT count(*) FROM import_batches),
+                (SELECT coalesce(sum(current_balance), 0)::text FROM accounts)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_app_killed_during_an_import_leaves_all_or_nothing_and_imports_after_restart() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 100).await;
+    let checking: String = sqlx::query_scalar(
+        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id
+         WHERE u.email = $1 AND a.name = 'Everyday Checking'",
+    )
+    .bind(DEMO.0)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let before = ledger_state(&db.pool).await;
+    let data_dir = scratch_dir("killed-app");
+    let mut served = Served::start(&db.url(), &data_dir).await;
+    let client = sign_in(&served).await;
+
+    // A statement big enough that its INSERT is still running when the app dies.
+    let mut csv = String::from("Date,Description,Amount\r\n");
+    for i in 0..60_000 {
+        csv.push_str(&format!(
+            "06/{:02}/2024,Killed import row {i:06},-{}.{:02}\r\n",
+            i % 28 + 1,
+            i % 300 + 1,
+            i % 100
+        ));
+    }
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD.encode(csv.as_bytes());
+    let form = [("account", checking.clone()), ("file_name", "big.csv".into()), ("content", content)];
+    let request = {
+        let (client, url, origin, form) =
+            (client.clone(), format!("{}/api/import_statement", served.url), served.url.clone(), form.clone());
+        tokio::spawn(async move {
+            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
+        })
+    };
+    // Kill it while its import is writing rows.
+    let started = Instant::now();
+    loop {
+        let writing: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                            WHERE datname = current_database() AND state = 'active' AND query ILIKE 'INSERT INTO transactions%')",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        if writing {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the import never started writing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    served.kill();
+    assert!(request.await.unwrap().is_err(), "the request died with the app");
+
+    // Postgres rolls the dead connection's transaction back: nothing of the import is left.
+    let settled = Instant::now();
+    while sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        AND query ILIKE 'INSERT INTO transactions%' AND state <> 'idle')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        assert!(settled.elapsed() < Duration::from_secs(60), "the dead import's statement never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ledger_state(&db.pool).await, before, "not a row, batch or balance change of the killed import");
+
+    // Restarted, the same import goes through whole.
+    let served = Served::start(&db.url(), &data_dir).await;
+    let client = sign_in(&served).await;
+    let r = client
+        .post(format!("{}/api/import_statement", served.url))
+        .header("origin", &served.url)
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!((status.as_u16(), body["added"].as_u64()), (200, Some(60_000)), "{body}");
+    let after = ledger_state(&db.pool).await;
+    assert_eq!((after.0, after.1), (before.0 + 60_000, before.1 + 1));
+    drop(served);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_import_finish_then_exits_cleanly() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 100).await;
+    let checking: String = sqlx::query_scalar(
+        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id
+         WHERE u.email = $1 AND a.name = 'Everyday Checking'",
+    )
+    .bind(DEMO.0)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let before = ledger_state(&db.pool).await;
+    let data_dir = scratch_dir("sigterm-app");
+    let mut served = Served::start(&db.url(), &data_dir).await;
+    let client = sign_in(&served).await;
+    let mut csv = String::from("Date,Description,Amount\r\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!(
+            "07/{:02}/2024,Shutdown import row {i:06},-{}.{:02}\r\n",
+            i % 28 + 1,
+            i % 300 + 1,
+            i % 100
+        ));
+    }
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD.encode(csv.as_bytes());
+    let form = [("account", checking), ("file_name", "june.csv".into()), ("content", content)];
+    let request = {
+        let (url, origin) = (format!("{}/api/import_statement", served.url), served.url.clone());
+        tokio::spawn(async move {
+            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
+        })
+    };
+    let started = Instant::now();
+    while !sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE datname = current_database() AND state = 'active' AND query ILIKE 'INSERT INTO transactions%')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "the import never started writing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(served.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+
+    // The request in flight is answered in full...
+    let r = request.await.unwrap().expect("the in-flight request is answered");
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["added"].as_u64(), Some(40_000), "{body}");
+    // ...and the process then exits by itself, successfully, taking no new requests.
+    let exited = Instant::now();
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(exited.elapsed() < Duration::from_secs(40), "manna did not exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(new_client().get(format!("{}/healthz", served.url)).send().await.is_err());
+    let after = ledger_state(&db.pool).await;
+    assert_eq!((after.0, after.1), (before.0 + 40_000, before.1 + 1));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
