@@ -320,3 +320,107 @@ async fn sigterm_lets_an_in_flight_import_finish_then_exits_cleanly() {
     assert_eq!((after.0, after.1), (before.0 + 40_000, before.1 + 1));
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+/// Every column of the demo user's rows, and how many audit entries there are.
+async fn demo_rows(pool: &sqlx::PgPool) -> (Vec<String>, i64) {
+    let rows = sqlx::query_scalar(
+        "SELECT (to_jsonb(t) - 'updated_at')::text FROM transactions t JOIN users u ON u.id = t.user_id
+         WHERE u.email = $1 ORDER BY t.id",
+    )
+    .bind(DEMO.0)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let audit = sqlx::query_scalar("SELECT count(*) FROM audit_logs").fetch_one(pool).await.unwrap();
+    (rows, audit)
+}
+
+#[tokio::test]
+async fn the_app_killed_during_a_bulk_edit_changes_no_row() {
+    let db = test_db().await;
+    seed(&db.pool, 1, 200).await;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT t.id::text FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.email = $1
+         AND t.parent_transaction_id IS NULL AND NOT t.reconciled ORDER BY t.date LIMIT 60",
+    )
+    .bind(DEMO.0)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let data_dir = scratch_dir("killed-bulk");
+    let mut served = Served::start(&db.url(), &data_dir).await;
+    let client = sign_in(&served).await;
+    let before = demo_rows(&db.pool).await;
+    let mut form: Vec<(String, String)> =
+        ids.iter().enumerate().map(|(i, id)| (format!("ids[{i}]"), id.clone())).collect();
+    form.push(("edit[add_tags]".into(), "killed".into()));
+    form.push(("edit[business]".into(), "true".into()));
+
+    // Hold the table so the edit's UPDATE waits mid-transaction, then kill the app there.
+    let mut holder = db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE transactions IN SHARE MODE").execute(&mut *holder).await.unwrap();
+    let request = {
+        let (client, url, origin, form) =
+            (client.clone(), format!("{}/api/bulk_edit_transactions", served.url), served.url.clone(), form.clone());
+        tokio::spawn(async move {
+            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
+        })
+    };
+    let started = Instant::now();
+    while !sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+                        AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE transactions%')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        if request.is_finished() {
+            let r = request.await.unwrap().unwrap();
+            panic!("the bulk edit did not wait: {} {}", r.status(), r.text().await.unwrap());
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the bulk edit never reached its UPDATE");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    served.kill();
+    assert!(request.await.unwrap().is_err());
+    holder.rollback().await.unwrap();
+    // The dead connection's transaction ends, rolled back.
+    let settled = Instant::now();
+    while sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        AND query ILIKE '%UPDATE transactions%' AND state <> 'idle')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        assert!(settled.elapsed() < Duration::from_secs(30), "the dead edit never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = demo_rows(&db.pool).await;
+    let changed: Vec<_> = before.0.iter().zip(&after.0).filter(|(b, a)| b != a).map(|(_, a)| a).take(2).collect();
+    assert!(changed.is_empty() && after.0.len() == before.0.len(), "rows of the killed edit: {changed:?}");
+    assert_eq!(after.1, before.1, "no audit entry of the killed edit");
+
+    let served = Served::start(&db.url(), &data_dir).await;
+    let client = sign_in(&served).await;
+    let r = client
+        .post(format!("{}/api/bulk_edit_transactions", served.url))
+        .header("origin", &served.url)
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap(), serde_json::json!(60));
+    let tagged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE 'killed' = ANY(tags) AND is_business")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(tagged, 60);
+    drop(served);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
