@@ -239,3 +239,103 @@ async fn two_nodes_share_sessions_and_process_a_webhook_burst_exactly_once() {
         assert!(!log.contains(fake.secret()), "the Plaid secret reached node {name}'s log");
     }
 }
+
+#[tokio::test]
+async fn a_node_killed_mid_sync_loses_nothing_and_another_node_finishes_the_job_once() {
+    let fake = FakePlaid::start().await;
+    fake.state().set_initial_transactions(1_200);
+    let db = test_db().await;
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("killsync-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = "5e".repeat(32);
+    let a = start_node(&db.url(), &fake, &key, &dir, "a");
+    wait_ready(&a).await;
+    let client = new_client();
+    let form = [
+        ("email", "killsync@example.com"),
+        ("password", "correct horse battery"),
+        ("confirm", "correct horse battery"),
+        ("display_name", "Kill"),
+    ];
+    call(&a, &client, "sign_up", &form).await;
+
+    // The sync's first write waits on this lock; node a dies while it waits.
+    let mut holder = db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE transactions IN SHARE MODE").execute(&mut *holder).await.unwrap();
+    let (item, plaid_item) = link(&a, &fake, &client).await;
+    let started = Instant::now();
+    while !sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+                        AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO transactions%')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "the sync never reached its first write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, leased_by): (String, Option<String>) =
+        sqlx::query_as("SELECT status::text, leased_by FROM jobs WHERE plaid_item_id = $1")
+            .bind(item)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "running");
+    assert!(leased_by.is_some());
+    drop(a); // SIGKILL
+    holder.rollback().await.unwrap();
+
+    // Nothing of the dead sync is left, and its job still waits for a node.
+    let settled = Instant::now();
+    while sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        AND query ILIKE '%INSERT INTO transactions%' AND state <> 'idle')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    {
+        assert!(settled.elapsed() < Duration::from_secs(30), "the dead sync's statement never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM transactions t JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
+    )
+    .bind(item)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, 0, "the killed sync wrote nothing");
+    // Its lease runs out (120 s in production; here at once).
+    sqlx::query("UPDATE jobs SET lease_until = now() - interval '1 second' WHERE plaid_item_id = $1")
+        .bind(item)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    let b = start_node(&db.url(), &fake, &key, &dir, "b");
+    wait_ready(&b).await;
+    settle(&db.pool).await;
+    let (rows, distinct): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT plaid_transaction_id) FROM transactions t
+         JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
+    )
+    .bind(item)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((rows, distinct), (1_200, 1_200));
+    assert_eq!(rows as usize, fake.state().transactions(&plaid_item).len());
+    let jobs: Vec<(String, i32, String)> =
+        sqlx::query_as("SELECT status::text, attempts, coalesce(leased_by, '') FROM jobs WHERE plaid_item_id = $1")
+            .bind(item)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(jobs.len(), 1, "the same job, picked up again: {jobs:?}");
+    assert_eq!(jobs[0].0, "done", "{jobs:?}");
+    assert_eq!(jobs[0].1, 2, "run by a, then by b: {jobs:?}");
+    drop(b);
+}
