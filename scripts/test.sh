@@ -34,3 +34,7 @@ step "release build"
 cargo build -p plaid-fake
 step "browser journeys"
 node end2end/run.mjs
+if [ "${MANNA_LOAD:-0}" = "1" ]; then
+  step "load suite (MANNA_LOAD=1)"
+  ./scripts/load.sh
+fi
