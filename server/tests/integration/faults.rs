@@ -1,7 +1,7 @@
 //! Faults the app must ride out: its database going away and coming back, and the app
 //! itself killed in the middle of writing.
 
-use crate::harness::{DEMO, new_client, seed, spawn_app, test_db};
+use crate::harness::{DEMO, new_client, seed, spawn_app, test_db, until_activity};
 use manna_server::db::{Database, MIGRATOR};
 use manna_server::embedded_pg::EmbeddedPostgres;
 use std::path::PathBuf;
@@ -124,6 +124,25 @@ impl Served {
         served
     }
 
+    fn post(&self, client: &reqwest::Client, endpoint: &str, form: &[(String, String)]) -> reqwest::RequestBuilder {
+        client
+            .post(format!("{}/api/{endpoint}", self.url))
+            .header("origin", &self.url)
+            .header("accept", "application/json")
+            .form(form)
+    }
+
+    /// Sends the request on its own task (so the test can act while it runs).
+    fn post_later(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(String, String)],
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+        let request = self.post(client, endpoint, form);
+        tokio::spawn(request.send())
+    }
+
     fn kill(&mut self) {
         let _ = self.child.kill(); // SIGKILL: no shutdown code runs
         let _ = self.child.wait();
@@ -138,17 +157,37 @@ impl Drop for Served {
 
 async fn sign_in(served: &Served) -> reqwest::Client {
     let client = new_client();
-    let r = client
-        .post(format!("{}/api/sign_in", served.url))
-        .header("origin", &served.url)
-        .header("accept", "application/json")
-        .form(&[("email", DEMO.0), ("password", DEMO.1)])
-        .send()
-        .await
-        .unwrap();
+    let form = [("email".to_string(), DEMO.0.to_string()), ("password".to_string(), DEMO.1.to_string())];
+    let r = served.post(&client, "sign_in", &form).send().await.unwrap();
     assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
     client
 }
+
+/// The demo user's checking account.
+async fn demo_checking(pool: &sqlx::PgPool) -> String {
+    sqlx::query_scalar(
+        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id
+         WHERE u.email = $1 AND a.name = 'Everyday Checking'",
+    )
+    .bind(DEMO.0)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// An import form for a CSV statement of `rows` rows, big enough to be caught writing.
+fn import_form(account: &str, rows: usize, label: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    let mut csv = String::from("Date,Description,Amount\r\n");
+    for i in 0..rows {
+        csv.push_str(&format!("06/{:02}/2024,{label} row {i:06},-{}.{:02}\r\n", i % 28 + 1, i % 300 + 1, i % 100));
+    }
+    let content = base64::engine::general_purpose::STANDARD.encode(csv.as_bytes());
+    vec![("account".into(), account.into()), ("file_name".into(), format!("{label}.csv")), ("content".into(), content)]
+}
+
+const WRITING_ROWS: &str = "state = 'active' AND query ILIKE 'INSERT INTO transactions%'";
+const STILL_INSERTING: &str = "state <> 'idle' AND query ILIKE 'INSERT INTO transactions%'";
 
 async fn ledger_state(pool: &sqlx::PgPool) -> (i64, i64, String) {
     sqlx::query_as(
@@ -164,84 +203,26 @@ async fn ledger_state(pool: &sqlx::PgPool) -> (i64, i64, String) {
 async fn the_app_killed_during_an_import_leaves_all_or_nothing_and_imports_after_restart() {
     let db = test_db().await;
     seed(&db.pool, 1, 100).await;
-    let checking: String = sqlx::query_scalar(
-        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id
-         WHERE u.email = $1 AND a.name = 'Everyday Checking'",
-    )
-    .bind(DEMO.0)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let form = import_form(&demo_checking(&db.pool).await, 60_000, "Killed import");
     let before = ledger_state(&db.pool).await;
     let data_dir = scratch_dir("killed-app");
     let mut served = Served::start(&db.url(), &data_dir).await;
     let client = sign_in(&served).await;
 
-    // A statement big enough that its INSERT is still running when the app dies.
-    let mut csv = String::from("Date,Description,Amount\r\n");
-    for i in 0..60_000 {
-        csv.push_str(&format!(
-            "06/{:02}/2024,Killed import row {i:06},-{}.{:02}\r\n",
-            i % 28 + 1,
-            i % 300 + 1,
-            i % 100
-        ));
-    }
-    use base64::Engine;
-    let content = base64::engine::general_purpose::STANDARD.encode(csv.as_bytes());
-    let form = [("account", checking.clone()), ("file_name", "big.csv".into()), ("content", content)];
-    let request = {
-        let (client, url, origin, form) =
-            (client.clone(), format!("{}/api/import_statement", served.url), served.url.clone(), form.clone());
-        tokio::spawn(async move {
-            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
-        })
-    };
-    // Kill it while its import is writing rows.
-    let started = Instant::now();
-    loop {
-        let writing: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-                            WHERE datname = current_database() AND state = 'active' AND query ILIKE 'INSERT INTO transactions%')",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-        if writing {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the import never started writing");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Killed while its import is writing rows.
+    let request = served.post_later(&client, "import_statement", &form);
+    until_activity(&db.pool, WRITING_ROWS, true, "the import never started writing").await;
     served.kill();
     assert!(request.await.unwrap().is_err(), "the request died with the app");
 
     // Postgres rolls the dead connection's transaction back: nothing of the import is left.
-    let settled = Instant::now();
-    while sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                        AND query ILIKE 'INSERT INTO transactions%' AND state <> 'idle')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        assert!(settled.elapsed() < Duration::from_secs(60), "the dead import's statement never ended");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_activity(&db.pool, STILL_INSERTING, false, "the dead import's statement never ended").await;
     assert_eq!(ledger_state(&db.pool).await, before, "not a row, batch or balance change of the killed import");
 
     // Restarted, the same import goes through whole.
     let served = Served::start(&db.url(), &data_dir).await;
     let client = sign_in(&served).await;
-    let r = client
-        .post(format!("{}/api/import_statement", served.url))
-        .header("origin", &served.url)
-        .header("accept", "application/json")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = served.post(&client, "import_statement", &form).send().await.unwrap();
     let status = r.status();
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!((status.as_u16(), body["added"].as_u64()), (200, Some(60_000)), "{body}");
@@ -255,48 +236,13 @@ async fn the_app_killed_during_an_import_leaves_all_or_nothing_and_imports_after
 async fn sigterm_lets_an_in_flight_import_finish_then_exits_cleanly() {
     let db = test_db().await;
     seed(&db.pool, 1, 100).await;
-    let checking: String = sqlx::query_scalar(
-        "SELECT a.id::text FROM accounts a JOIN users u ON u.id = a.user_id
-         WHERE u.email = $1 AND a.name = 'Everyday Checking'",
-    )
-    .bind(DEMO.0)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let form = import_form(&demo_checking(&db.pool).await, 40_000, "Shutdown import");
     let before = ledger_state(&db.pool).await;
     let data_dir = scratch_dir("sigterm-app");
     let mut served = Served::start(&db.url(), &data_dir).await;
     let client = sign_in(&served).await;
-    let mut csv = String::from("Date,Description,Amount\r\n");
-    for i in 0..40_000 {
-        csv.push_str(&format!(
-            "07/{:02}/2024,Shutdown import row {i:06},-{}.{:02}\r\n",
-            i % 28 + 1,
-            i % 300 + 1,
-            i % 100
-        ));
-    }
-    use base64::Engine;
-    let content = base64::engine::general_purpose::STANDARD.encode(csv.as_bytes());
-    let form = [("account", checking), ("file_name", "june.csv".into()), ("content", content)];
-    let request = {
-        let (url, origin) = (format!("{}/api/import_statement", served.url), served.url.clone());
-        tokio::spawn(async move {
-            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
-        })
-    };
-    let started = Instant::now();
-    while !sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-                        WHERE datname = current_database() AND state = 'active' AND query ILIKE 'INSERT INTO transactions%')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        assert!(started.elapsed() < Duration::from_secs(60), "the import never started writing");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let request = served.post_later(&client, "import_statement", &form);
+    until_activity(&db.pool, WRITING_ROWS, true, "the import never started writing").await;
     let pid = nix::unistd::Pid::from_raw(served.child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
 
@@ -359,45 +305,15 @@ async fn the_app_killed_during_a_bulk_edit_changes_no_row() {
     // Hold the table so the edit's UPDATE waits mid-transaction, then kill the app there.
     let mut holder = db.pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE transactions IN SHARE MODE").execute(&mut *holder).await.unwrap();
-    let request = {
-        let (client, url, origin, form) =
-            (client.clone(), format!("{}/api/bulk_edit_transactions", served.url), served.url.clone(), form.clone());
-        tokio::spawn(async move {
-            client.post(url).header("origin", origin).header("accept", "application/json").form(&form).send().await
-        })
-    };
-    let started = Instant::now();
-    while !sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-                        AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE transactions%')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        if request.is_finished() {
-            let r = request.await.unwrap().unwrap();
-            panic!("the bulk edit did not wait: {} {}", r.status(), r.text().await.unwrap());
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the bulk edit never reached its UPDATE");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let request = served.post_later(&client, "bulk_edit_transactions", &form);
+    let waiting = "wait_event_type = 'Lock' AND query ILIKE '%UPDATE transactions%'";
+    until_activity(&db.pool, waiting, true, "the bulk edit never reached its UPDATE").await;
     served.kill();
     assert!(request.await.unwrap().is_err());
     holder.rollback().await.unwrap();
     // The dead connection's transaction ends, rolled back.
-    let settled = Instant::now();
-    while sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                        AND query ILIKE '%UPDATE transactions%' AND state <> 'idle')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        assert!(settled.elapsed() < Duration::from_secs(30), "the dead edit never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let editing = "state <> 'idle' AND query ILIKE '%UPDATE transactions%'";
+    until_activity(&db.pool, editing, false, "the dead edit never ended").await;
     let after = demo_rows(&db.pool).await;
     let changed: Vec<_> = before.0.iter().zip(&after.0).filter(|(b, a)| b != a).map(|(_, a)| a).take(2).collect();
     assert!(changed.is_empty() && after.0.len() == before.0.len(), "rows of the killed edit: {changed:?}");
@@ -405,14 +321,7 @@ async fn the_app_killed_during_a_bulk_edit_changes_no_row() {
 
     let served = Served::start(&db.url(), &data_dir).await;
     let client = sign_in(&served).await;
-    let r = client
-        .post(format!("{}/api/bulk_edit_transactions", served.url))
-        .header("origin", &served.url)
-        .header("accept", "application/json")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = served.post(&client, "bulk_edit_transactions", &form).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap(), serde_json::json!(60));
     let tagged: i64 =

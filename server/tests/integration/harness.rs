@@ -218,3 +218,17 @@ pub async fn seed(pool: &PgPool, users: u32, transactions: u64) -> manna_server:
     let opts = manna_server::seed::SeedOptions { users, transactions, seed: 7, reset: false, progress: false };
     manna_server::seed::seed(pool, &opts).await.expect("seed")
 }
+
+/// Waits (at most a minute) until a backend of this database that matches `condition`
+/// (SQL on `pg_stat_activity`) is there (`present`) or gone (`!present`).
+pub async fn until_activity(pool: &PgPool, condition: &str, present: bool, what: &str) {
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND {condition})"
+    );
+    let started = std::time::Instant::now();
+    while sqlx::query_scalar::<_, bool>(&sql).fetch_one(pool).await.unwrap() != present {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

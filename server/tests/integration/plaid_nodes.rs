@@ -2,7 +2,7 @@
 //! on both, a burst of webhooks delivered to both is processed exactly once, each item
 //! is synced by one node at a time, and no access token reaches a log.
 
-use crate::harness::{new_client, test_db};
+use crate::harness::{new_client, test_db, until_activity};
 use plaid_fake::{FakePlaid, Tamper};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -83,6 +83,15 @@ async fn call(node: &Node, client: &reqwest::Client, endpoint: &str, form: &[(&s
     body
 }
 
+/// A new user, signed up (and in) through `node`.
+async fn sign_up(node: &Node, email: &str) -> reqwest::Client {
+    let client = new_client();
+    let password = "correct horse battery";
+    let form = [("email", email), ("password", password), ("confirm", password), ("display_name", "Nodes")];
+    call(node, &client, "sign_up", &form).await;
+    client
+}
+
 async fn link(node: &Node, fake: &FakePlaid, client: &reqwest::Client) -> (Uuid, String) {
     let token = call(node, client, "create_link_token", &[("item", "")]).await;
     let done: Value = reqwest::Client::new()
@@ -134,14 +143,7 @@ async fn two_nodes_share_sessions_and_process_a_webhook_burst_exactly_once() {
     wait_ready(&b).await;
 
     // One session, valid on both nodes (cookies are per host, not per port).
-    let client = new_client();
-    let form = [
-        ("email", "nodes@example.com"),
-        ("password", "correct horse battery"),
-        ("confirm", "correct horse battery"),
-        ("display_name", "Nodes"),
-    ];
-    call(&a, &client, "sign_up", &form).await;
+    let client = sign_up(&a, "nodes@example.com").await;
     assert_eq!(call(&b, &client, "connections", &[]).await["items"], json!([]));
 
     // Four banks, linked half through each node (so their webhooks go to that node).
@@ -251,31 +253,14 @@ async fn a_node_killed_mid_sync_loses_nothing_and_another_node_finishes_the_job_
     let key = "5e".repeat(32);
     let a = start_node(&db.url(), &fake, &key, &dir, "a");
     wait_ready(&a).await;
-    let client = new_client();
-    let form = [
-        ("email", "killsync@example.com"),
-        ("password", "correct horse battery"),
-        ("confirm", "correct horse battery"),
-        ("display_name", "Kill"),
-    ];
-    call(&a, &client, "sign_up", &form).await;
+    let client = sign_up(&a, "killsync@example.com").await;
 
     // The sync's first write waits on this lock; node a dies while it waits.
     let mut holder = db.pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE transactions IN SHARE MODE").execute(&mut *holder).await.unwrap();
     let (item, plaid_item) = link(&a, &fake, &client).await;
-    let started = Instant::now();
-    while !sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-                        AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO transactions%')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        assert!(started.elapsed() < Duration::from_secs(60), "the sync never reached its first write");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let waiting = "wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO transactions%'";
+    until_activity(&db.pool, waiting, true, "the sync never reached its first write").await;
     let (status, leased_by): (String, Option<String>) =
         sqlx::query_as("SELECT status::text, leased_by FROM jobs WHERE plaid_item_id = $1")
             .bind(item)
@@ -288,18 +273,8 @@ async fn a_node_killed_mid_sync_loses_nothing_and_another_node_finishes_the_job_
     holder.rollback().await.unwrap();
 
     // Nothing of the dead sync is left, and its job still waits for a node.
-    let settled = Instant::now();
-    while sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                        AND query ILIKE '%INSERT INTO transactions%' AND state <> 'idle')",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap()
-    {
-        assert!(settled.elapsed() < Duration::from_secs(30), "the dead sync's statement never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let inserting = "state <> 'idle' AND query ILIKE '%INSERT INTO transactions%'";
+    until_activity(&db.pool, inserting, false, "the dead sync's statement never ended").await;
     let rows: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM transactions t JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
     )
