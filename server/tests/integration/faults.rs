@@ -333,3 +333,50 @@ async fn the_app_killed_during_a_bulk_edit_changes_no_row() {
     drop(served);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test]
+async fn slow_reports_never_take_the_connections_pages_need() {
+    let db = test_db().await; // a pool of 5 connections
+    seed(&db.pool, 1, 200).await;
+    let app = spawn_app(db.pool.clone()).await;
+    let client = app.signed_in(DEMO.0, DEMO.1).await;
+    // Reports wait on this lock (they read categories; the sessions list does not).
+    let mut holder = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url()).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE categories IN ACCESS EXCLUSIVE MODE").execute(&mut holder).await.unwrap();
+    let form = [("kind", "profit_loss"), ("from", "2026-01-01"), ("to", "2026-12-31"), ("scope", "all")];
+    let mut reports = Vec::new();
+    for _ in 0..10 {
+        let request = client
+            .post(app.url("/api/generate_report"))
+            .header("origin", app.url(""))
+            .header("accept", "application/json")
+            .form(&form);
+        reports.push(tokio::spawn(request.send()));
+    }
+    let running = "wait_event_type = 'Lock'";
+    until_activity(&db.pool, running, true, "no report reached the lock").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stuck: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stuck as usize,
+        manna_server::rate_limit::EXPENSIVE_AT_ONCE,
+        "the others wait their turn outside the pool"
+    );
+
+    // Ten slow reports in flight; the pages still get a connection at once.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let r = app.post_form(&client, "sessions", &[]).await;
+        assert_eq!(r.status(), 200);
+        assert!(started.elapsed() < Duration::from_secs(3), "a page waited {:?} for a connection", started.elapsed());
+    }
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    for r in reports {
+        assert_eq!(r.await.unwrap().unwrap().status(), 200);
+    }
+}
