@@ -86,8 +86,14 @@ pub fn is_expensive(method: &axum::http::Method, path: &str) -> bool {
     download || FUNCTIONS.contains(&path)
 }
 
-/// Who a request counts against: its session cookie, else its peer address.
+/// Who a request counts against: its session cookie, else its peer address. Shared
+/// report links need no sign-in, so they always count against the address: a made-up
+/// cookie per request must not buy a fresh allowance. (Elsewhere a made-up cookie only
+/// earns a quick "sign in".)
 fn client_key(req: &Request<Body>) -> String {
+    if req.uri().path().starts_with("/shared/") {
+        return peer_key(req);
+    }
     let session = req
         .headers()
         .get_all(header::COOKIE)
@@ -97,10 +103,14 @@ fn client_key(req: &Request<Body>) -> String {
         .find_map(|c| c.trim().strip_prefix("manna_session="));
     match session {
         Some(id) => format!("s:{id}"),
-        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),
-            None => "ip:unknown".into(),
-        },
+        None => peer_key(req),
+    }
+}
+
+fn peer_key(req: &Request<Body>) -> String {
+    match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),
+        None => "ip:unknown".into(),
     }
 }
 
@@ -161,6 +171,19 @@ mod tests {
         assert!(limiter.check("s:a".into(), limit, now).is_ok());
         assert!(limiter.check("s:a".into(), limit, now).is_err());
         assert!(limiter.check("s:b".into(), limit, now).is_ok());
+    }
+
+    #[test]
+    fn shared_links_count_against_the_address_whatever_the_cookie() {
+        let request = |path: &str, cookie: &str| {
+            let mut r = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+            r.extensions_mut().insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
+            r
+        };
+        assert_eq!(client_key(&request("/shared/tok/report.pdf", "manna_session=made-up-1")), "ip:10.0.0.7");
+        assert_eq!(client_key(&request("/shared/tok/report.pdf", "manna_session=made-up-2")), "ip:10.0.0.7");
+        assert_eq!(client_key(&request("/settings/export.zip", "a=b; manna_session=abc")), "s:abc");
+        assert_eq!(client_key(&request("/settings/export.zip", "a=b")), "ip:10.0.0.7");
     }
 
     #[test]
