@@ -110,6 +110,18 @@ async fn link(node: &Node, fake: &FakePlaid, client: &reqwest::Client) -> (Uuid,
     (id, plaid_id)
 }
 
+/// How many rows an item's accounts hold, and how many distinct Plaid ids among them.
+async fn item_rows(pool: &sqlx::PgPool, item: Uuid) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT plaid_transaction_id) FROM transactions t
+         JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
+    )
+    .bind(item)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 /// Waits until no webhook or job is left to do.
 async fn settle(pool: &sqlx::PgPool) {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -213,14 +225,7 @@ async fn two_nodes_share_sessions_and_process_a_webhook_burst_exactly_once() {
         for pair in runs.windows(2) {
             assert!(pair[0].1 <= pair[1].0, "two syncs of one item overlapped: {pair:?}");
         }
-        let (rows, distinct): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(DISTINCT plaid_transaction_id) FROM transactions t
-             JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
-        )
-        .bind(item)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+        let (rows, distinct) = item_rows(&db.pool, *item).await;
         assert_eq!(rows, distinct);
         assert_eq!(rows as usize, fake.state().transactions(plaid_item).len());
     }
@@ -293,14 +298,7 @@ async fn a_node_killed_mid_sync_loses_nothing_and_another_node_finishes_the_job_
     let b = start_node(&db.url(), &fake, &key, &dir, "b");
     wait_ready(&b).await;
     settle(&db.pool).await;
-    let (rows, distinct): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(DISTINCT plaid_transaction_id) FROM transactions t
-         JOIN accounts ac ON ac.id = t.account_id WHERE ac.plaid_item_id = $1",
-    )
-    .bind(item)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let (rows, distinct) = item_rows(&db.pool, item).await;
     assert_eq!((rows, distinct), (1_200, 1_200));
     assert_eq!(rows as usize, fake.state().transactions(&plaid_item).len());
     let jobs: Vec<(String, i32, String)> =
