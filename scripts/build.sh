@@ -4,9 +4,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # npm's wasm-opt 132 must come first: Debian's older one breaks hydration.
 export PATH="$PWD/node_modules/.bin:$PATH"
-# The front first (wasm, js, css, public/ into target/site), then the server, which
-# embeds target/site: cargo-leptos would build both in parallel, and the server could
-# embed an older site. server/build.rs makes cargo notice a changed site.
-cargo leptos build --release --frontend-only
+# The front first (wasm, js, css, public/), then the server, which embeds target/site:
+# cargo-leptos would build both in parallel, and the server could embed an older site.
+# server/build.rs makes cargo notice a changed site by its files' mtimes, and
+# cargo-leptos rewrites every file on each build, so the front goes to a staging folder
+# and only files whose bytes changed are copied over: an unchanged front no longer
+# costs a 10-minute server rebuild.
+stage=target/site-stage
+rm -rf "$stage"
+LEPTOS_SITE_ROOT="$stage" cargo leptos build --release --frontend-only
+mkdir -p target/site
+(cd "$stage" && find . -type f) | while IFS= read -r f; do
+  if ! cmp -s "$stage/$f" "target/site/$f"; then
+    mkdir -p "$(dirname "target/site/$f")"
+    cp "$stage/$f" "target/site/$f"
+    echo "build: front changed: ${f#./}"
+  fi
+done
+(cd target/site && find . -type f) | while IFS= read -r f; do
+  [ -e "$stage/$f" ] || { rm -f "target/site/$f"; echo "build: front removed: ${f#./}"; }
+done
 cargo build --release -p manna-server --bin manna
 test -f target/site/pkg/manna.wasm
