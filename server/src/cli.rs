@@ -380,17 +380,7 @@ where
     F: FnOnce(sqlx::PgPool) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let database = Database::open(config).await?;
-    let result = match database.pool().await {
-        Ok(pool) => {
-            let r = f(pool.clone()).await;
-            pool.close().await;
-            r
-        }
-        Err(e) => Err(e),
-    };
-    let stopped = database.shutdown();
-    result.and(stopped)
+    with_database(config, |_| Ok(()), |(), pool| f(pool)).await
 }
 
 /// Like `with_pool`, for commands that run Postgres's own tools on the database too.
@@ -399,15 +389,28 @@ where
     F: FnOnce(crate::backup::PgTools, sqlx::PgPool) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let database = Database::open(config).await?;
     let url = config.database_url.as_ref().map(|u| u.expose().as_str());
-    let result = match (crate::backup::PgTools::new(&database, url), database.pool().await) {
-        (Ok(tools), Ok(pool)) => {
-            let r = f(tools, pool.clone()).await;
-            pool.close().await;
-            r
-        }
-        (Err(e), _) | (_, Err(e)) => Err(e),
+    with_database(config, |database| crate::backup::PgTools::new(database, url), f).await
+}
+
+/// Opens the database, learns what `prepare` needs of it, runs `f` with that and a
+/// pool, and always shuts the embedded cluster down afterwards.
+async fn with_database<T, F, Fut>(config: &Config, prepare: impl FnOnce(&Database) -> Result<T>, f: F) -> Result<()>
+where
+    F: FnOnce(T, sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let database = Database::open(config).await?;
+    let result = match prepare(&database) {
+        Ok(prepared) => match database.pool().await {
+            Ok(pool) => {
+                let r = f(prepared, pool.clone()).await;
+                pool.close().await;
+                r
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
     };
     let stopped = database.shutdown();
     result.and(stopped)

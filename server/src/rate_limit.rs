@@ -51,11 +51,13 @@ pub const EXPENSIVE_AT_ONCE: usize = 4;
 pub struct Limiter {
     buckets: Arc<Mutex<HashMap<String, Bucket>>>,
     running: Arc<tokio::sync::Semaphore>,
+    /// Whom the client address comes from (behind a proxy: X-Forwarded-For).
+    proxy: app::auth::ssr::ProxyPolicy,
 }
 
-impl Default for Limiter {
-    fn default() -> Self {
-        Limiter { buckets: Arc::default(), running: Arc::new(tokio::sync::Semaphore::new(EXPENSIVE_AT_ONCE)) }
+impl Limiter {
+    pub fn new(proxy: app::auth::ssr::ProxyPolicy) -> Self {
+        Limiter { buckets: Arc::default(), running: Arc::new(tokio::sync::Semaphore::new(EXPENSIVE_AT_ONCE)), proxy }
     }
 }
 
@@ -90,9 +92,9 @@ pub fn is_expensive(method: &axum::http::Method, path: &str) -> bool {
 /// report links need no sign-in, so they always count against the address: a made-up
 /// cookie per request must not buy a fresh allowance. (Elsewhere a made-up cookie only
 /// earns a quick "sign in".)
-fn client_key(req: &Request<Body>) -> String {
+fn client_key(req: &Request<Body>, proxy: app::auth::ssr::ProxyPolicy) -> String {
     if req.uri().path().starts_with("/shared/") {
-        return peer_key(req);
+        return address_key(req, proxy);
     }
     let session = req
         .headers()
@@ -100,16 +102,18 @@ fn client_key(req: &Request<Body>) -> String {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix("manna_session="));
+        .find_map(|c| c.trim().strip_prefix(crate::startup::SESSION_COOKIE)?.strip_prefix('='));
     match session {
         Some(id) => format!("s:{id}"),
-        None => peer_key(req),
+        None => address_key(req, proxy),
     }
 }
 
-fn peer_key(req: &Request<Body>) -> String {
-    match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),
+/// The client's address as sign-in throttling sees it (the proxy's word only if trusted).
+fn address_key(req: &Request<Body>, proxy: app::auth::ssr::ProxyPolicy) -> String {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    match app::auth::ssr::client_ip_from(req.headers(), peer, proxy) {
+        Some(ip) => format!("ip:{ip}"),
         None => "ip:unknown".into(),
     }
 }
@@ -118,7 +122,7 @@ pub async fn limit_expensive(limiter: axum::extract::State<Limiter>, req: Reques
     if !is_expensive(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
-    match limiter.check(client_key(&req), EXPENSIVE, Instant::now()) {
+    match limiter.check(client_key(&req, limiter.proxy), EXPENSIVE, Instant::now()) {
         Ok(()) => {
             // Never closed; if it were, running unthrottled beats refusing.
             let _turn = limiter.running.acquire().await.ok();
@@ -165,7 +169,7 @@ mod tests {
 
     #[test]
     fn each_client_has_its_own_bucket() {
-        let limiter = Limiter::default();
+        let limiter = Limiter::new(Default::default());
         let now = Instant::now();
         let limit = Limit { burst: 1.0, per_minute: 1.0 };
         assert!(limiter.check("s:a".into(), limit, now).is_ok());
@@ -180,10 +184,18 @@ mod tests {
             r.extensions_mut().insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 5555))));
             r
         };
-        assert_eq!(client_key(&request("/shared/tok/report.pdf", "manna_session=made-up-1")), "ip:10.0.0.7");
-        assert_eq!(client_key(&request("/shared/tok/report.pdf", "manna_session=made-up-2")), "ip:10.0.0.7");
-        assert_eq!(client_key(&request("/settings/export.zip", "a=b; manna_session=abc")), "s:abc");
-        assert_eq!(client_key(&request("/settings/export.zip", "a=b")), "ip:10.0.0.7");
+        let direct = app::auth::ssr::ProxyPolicy::default();
+        let key = |path: &str, cookie: &str| client_key(&request(path, cookie), direct);
+        assert_eq!(key("/shared/tok/report.pdf", "manna_session=made-up-1"), "ip:10.0.0.7");
+        assert_eq!(key("/shared/tok/report.pdf", "manna_session=made-up-2"), "ip:10.0.0.7");
+        assert_eq!(key("/settings/export.zip", "a=b; manna_session=abc"), "s:abc");
+        assert_eq!(key("/settings/export.zip", "a=b; manna_sessionx=abc"), "ip:10.0.0.7");
+        // Behind a trusted proxy, the forwarded address is the client.
+        let mut behind = request("/shared/tok/report.pdf", "");
+        behind.headers_mut().insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9, 10.0.0.7"));
+        let proxied = app::auth::ssr::ProxyPolicy { trust_forwarded_for: true };
+        assert_eq!(client_key(&behind, proxied), "ip:203.0.113.9");
+        assert_eq!(client_key(&behind, direct), "ip:10.0.0.7");
     }
 
     #[test]

@@ -106,14 +106,18 @@ impl AppState {
     }
 }
 
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "manna_session";
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = request_context(&state);
     let options = state.leptos_options.clone();
     let https = state.secure_cookies;
+    let proxy = state.proxy;
     let store = PostgresStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store)
-        .with_name("manna_session")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.secure_cookies)
@@ -135,7 +139,7 @@ pub fn router(state: AppState) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::reject_cross_site))
         .layer(axum::middleware::from_fn_with_state(
-            crate::rate_limit::Limiter::default(),
+            crate::rate_limit::Limiter::new(proxy),
             crate::rate_limit::limit_expensive,
         ))
         // axum's own 2 MB default would refuse a statement file; our limit is per path.
