@@ -305,8 +305,28 @@ pub mod ssr {
     /// are applied. Returns (predicted, applied).
     pub async fn predict(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid], limit: i64) -> DbResult<(u64, u64)> {
         let rows = predictions::unpredicted(conn, user_id, ids, limit).await?;
+        predict_rows(conn, user_id, &rows).await
+    }
+
+    async fn predict_rows(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        rows: &[predictions::Unpredicted],
+    ) -> DbResult<(u64, u64)> {
+        let (version, new) = predictions_for(conn, user_id, rows).await?;
+        let applied = predictions::store(conn, user_id, &version, &new).await?;
+        Ok((new.len() as u64, applied))
+    }
+
+    /// What the user's model predicts for `rows` (nothing stored): the model's version
+    /// label and one prediction per row it has an opinion on.
+    pub async fn predictions_for(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        rows: &[predictions::Unpredicted],
+    ) -> DbResult<(String, Vec<predictions::NewPrediction>)> {
         if rows.is_empty() {
-            return Ok((0, 0));
+            return Ok((String::new(), vec![]));
         }
         let trained = model_for(conn, user_id).await?;
         let new: Vec<predictions::NewPrediction> = rows
@@ -337,8 +357,7 @@ pub mod ssr {
                 })
             })
             .collect();
-        let applied = predictions::store(conn, user_id, &trained.version_label(), &new).await?;
-        Ok((new.len() as u64, applied))
+        Ok((trained.version_label(), new))
     }
 
     fn cursor(after: &str) -> Result<Option<(chrono::NaiveDate, Uuid)>, AppError> {

@@ -105,6 +105,10 @@ pub async fn run(pool: PgPool, args: ImportArgs) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    if imported.added >= app::data::imports::DEFER_INDEX_MERGE_FROM {
+        bar.set_message("indexing");
+        app::data::imports::merge_pending_index_entries(&pool).await?;
+    }
     bar.inc(2);
     bar.finish_and_clear();
     println!(

@@ -2,7 +2,7 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 7] = [
+const INDEX_MIGRATIONS: [&str; 8] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
     include_str!("../../migrations/20250101000011_categorization.sql"),
@@ -10,6 +10,7 @@ const INDEX_MIGRATIONS: [&str; 7] = [
     include_str!("../../migrations/20250101000013_covering_report_index.sql"),
     include_str!("../../migrations/20250101000014_plaid_jobs.sql"),
     include_str!("../../migrations/20250101000016_import_batches.sql"),
+    include_str!("../../migrations/20250101000018_bulk_insert_tax_year.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

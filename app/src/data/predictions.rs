@@ -68,20 +68,26 @@ pub async fn unpredicted(
     ids: &[Uuid],
     limit: i64,
 ) -> DbResult<Vec<Unpredicted>> {
-    Ok(sqlx::query_as::<_, Unpredicted>(
+    // Two statements, not one with `CASE WHEN cardinality($2) = 0 ...`: that form cannot
+    // look the listed ids up by key, and with fresh statistics the planner tested each
+    // of a user's rows against the whole list (a 100,000-row import: 10+ minutes).
+    let query = if ids.is_empty() {
         "SELECT t.id, t.date, t.amount, t.name, t.merchant_name, t.account_id
          FROM transactions t
-         WHERE t.user_id = $1 AND t.category_id IS NULL AND NOT t.reconciled
-           AND (CASE WHEN cardinality($2::uuid[]) = 0 THEN t.prediction_id IS NULL ELSE t.id = ANY($2) END)
+         WHERE t.user_id = $1 AND t.category_id IS NULL AND NOT t.reconciled AND t.prediction_id IS NULL
+           AND cardinality($2::uuid[]) = 0
            AND NOT EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id)
          ORDER BY t.date DESC, t.id DESC
-         LIMIT $3",
-    )
-    .bind(user_id)
-    .bind(ids)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+         LIMIT $3"
+    } else {
+        "SELECT t.id, t.date, t.amount, t.name, t.merchant_name, t.account_id
+         FROM unnest($2::uuid[]) AS listed(id) JOIN transactions t ON t.id = listed.id
+         WHERE t.user_id = $1 AND t.category_id IS NULL AND NOT t.reconciled
+           AND NOT EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id)
+         ORDER BY t.date DESC, t.id DESC
+         LIMIT $3"
+    };
+    Ok(sqlx::query_as::<_, Unpredicted>(query).bind(user_id).bind(ids).bind(limit).fetch_all(conn).await?)
 }
 
 /// One prediction to store.
@@ -106,27 +112,17 @@ pub async fn store(conn: &mut PgConnection, user_id: Uuid, version: &str, rows: 
     let confidences: Vec<Decimal> = rows.iter().map(|r| r.confidence).collect();
     let features: Vec<serde_json::Value> = rows.iter().map(|r| r.features.clone()).collect();
     let alternatives: Vec<serde_json::Value> = rows.iter().map(|r| r.alternatives.clone()).collect();
-    let apply: Vec<bool> = rows.iter().map(|r| r.apply).collect();
-    let applied: i64 = sqlx::query_scalar(
-        "WITH input AS (
-             SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::numeric[], $6::jsonb[], $7::jsonb[], $8::bool[])
-                 AS i(transaction_id, category_id, confidence, features, alternatives, apply)),
-         stored AS (
-             INSERT INTO ml_predictions (user_id, transaction_id, predicted_category_id, confidence, model_version,
-                                         features_used, top_alternatives)
-             SELECT $1, i.transaction_id, i.category_id, i.confidence, $2, i.features, i.alternatives
-             FROM input i JOIN transactions t ON t.id = i.transaction_id AND t.user_id = $1
-             RETURNING id, transaction_id),
-         linked AS (
-             UPDATE transactions t SET
-                 prediction_id = s.id,
-                 category_id = CASE WHEN i.apply THEN i.category_id ELSE t.category_id END,
-                 category_source = CASE WHEN i.apply THEN 'ml'::category_source ELSE t.category_source END,
-                 updated_at = now()
-             FROM stored s JOIN input i ON i.transaction_id = s.transaction_id
-             WHERE t.id = s.transaction_id AND t.user_id = $1 AND t.category_id IS NULL
-             RETURNING i.apply)
-         SELECT count(*) FILTER (WHERE apply) FROM linked",
+    // Two statements: as one (a CTE joined back to the input by transaction id) the
+    // planner guessed a handful of rows and joined 50,000 predictions by nested loop
+    // over both lists (minutes). Here the update probes the primary key per row.
+    let stored: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "INSERT INTO ml_predictions (user_id, transaction_id, predicted_category_id, confidence, model_version,
+                                     features_used, top_alternatives)
+         SELECT $1, i.transaction_id, i.category_id, i.confidence, $2, i.features, i.alternatives
+         FROM unnest($3::uuid[], $4::uuid[], $5::numeric[], $6::jsonb[], $7::jsonb[])
+              AS i(transaction_id, category_id, confidence, features, alternatives)
+         JOIN transactions t ON t.id = i.transaction_id AND t.user_id = $1
+         RETURNING transaction_id, id",
     )
     .bind(user_id)
     .bind(version)
@@ -135,10 +131,66 @@ pub async fn store(conn: &mut PgConnection, user_id: Uuid, version: &str, rows: 
     .bind(&confidences)
     .bind(&features)
     .bind(&alternatives)
-    .bind(&apply)
+    .fetch_all(&mut *conn)
+    .await?;
+    let prediction_of: std::collections::HashMap<Uuid, Uuid> = stored.into_iter().collect();
+    let linked: Vec<(Uuid, Uuid, Uuid, bool)> = rows
+        .iter()
+        .filter_map(|r| Some((r.transaction_id, *prediction_of.get(&r.transaction_id)?, r.category_id, r.apply)))
+        .collect();
+    let applied: i64 = sqlx::query_scalar(
+        "WITH linked AS (
+             UPDATE transactions t SET
+                 prediction_id = u.prediction,
+                 category_id = CASE WHEN u.apply THEN u.category ELSE t.category_id END,
+                 category_source = CASE WHEN u.apply THEN 'ml'::category_source ELSE t.category_source END,
+                 updated_at = now()
+             FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::bool[]) AS u(id, prediction, category, apply)
+             WHERE t.id = u.id AND t.user_id = $1 AND t.category_id IS NULL
+             RETURNING u.apply)
+         SELECT count(*) FILTER (WHERE apply) FROM linked",
+    )
+    .bind(user_id)
+    .bind(linked.iter().map(|l| l.0).collect::<Vec<_>>())
+    .bind(linked.iter().map(|l| l.1).collect::<Vec<_>>())
+    .bind(linked.iter().map(|l| l.2).collect::<Vec<_>>())
+    .bind(linked.iter().map(|l| l.3).collect::<Vec<_>>())
     .fetch_one(conn)
     .await?;
     Ok(applied as u64)
+}
+
+/// Stores predictions for rows that were written already linked to them (an import
+/// picks each prediction's id and writes it, and any category applied, with the row,
+/// so the row is written once). `prediction_ids[i]` is the id of `rows[i]`.
+pub async fn insert_linked(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    version: &str,
+    prediction_ids: &[Uuid],
+    rows: &[NewPrediction],
+) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
+                                     features_used, top_alternatives)
+         SELECT i.id, $1, i.transaction_id, i.category_id, i.confidence, $2, i.features, i.alternatives
+         FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::numeric[], $7::jsonb[], $8::jsonb[])
+              AS i(id, transaction_id, category_id, confidence, features, alternatives)",
+    )
+    .bind(user_id)
+    .bind(version)
+    .bind(prediction_ids)
+    .bind(rows.iter().map(|r| r.transaction_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.category_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.confidence).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.features.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.alternatives.clone()).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -3,12 +3,16 @@
 
 use super::{Batch, Imported, Preview, PreviewRow};
 use crate::auth::ssr::{actor, pool, require_user};
+use crate::categorize::ssr as categorize;
 use crate::data::imports::{self, ImportRows, NewBatch, TargetAccount};
+use crate::data::predictions::{self, NewPrediction, Unpredicted};
+use crate::data::rules::{self, Candidate};
 use crate::data::{DbError, audit, categories, user_tx};
 use crate::error::AppError;
 use manna_core::import::{
     self as core, CsvGuess, Decision, DuplicateReason, Existing, Format, ParseOptions, QifOptions, Statement,
 };
+use manna_core::rules::Rule;
 use serde_json::json;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -204,6 +208,7 @@ pub async fn write(
     // for a large file than the file's own order.
     chosen.sort_by_key(|r| r.date);
     for r in chosen {
+        let category = r.category.as_ref().and_then(|c| by_name.get(&c.trim().to_lowercase()).copied());
         rows.ids.push(Uuid::now_v7());
         rows.dates.push(r.date);
         rows.amounts.push(r.amount);
@@ -211,9 +216,19 @@ pub async fn write(
         rows.merchants.push(r.merchant.as_ref().map(|m| m.chars().take(200).collect()));
         rows.notes.push(r.memo.as_ref().map(|m| m.chars().take(2000).collect()));
         rows.hashes.push(r.fitid.as_ref().map(|f| format!("fitid:{f}")));
-        rows.categories.push(r.category.as_ref().and_then(|c| by_name.get(&c.trim().to_lowercase()).copied()));
+        rows.categories.push(category);
+        rows.category_sources.push(category.map(|_| "import"));
+        rows.rules.push(None);
+        rows.predictions.push(None);
+        rows.business.push(target.is_business);
+        rows.deductible.push(false);
+        rows.tags.push(String::new());
         rows.types.push(manna_core::bank_sync::transaction_type(r.amount));
     }
+    // Rules run here, on the rows in memory, so each row is written once with what they
+    // decided (an UPDATE afterwards would write every matched row and its indexes twice).
+    let rule_set = categorize::compiled_rules(conn, user_id).await?;
+    let matches = apply_rules(&rule_set, target.id, &mut rows);
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let mapping = match options {
         ParseOptions::Csv(m) => serde_json::to_value(m).ok(),
@@ -235,14 +250,97 @@ pub async fn write(
         },
     )
     .await?;
+    let (version, prediction_ids, predicted) = predict(conn, user_id, target.id, &mut rows).await?;
     imports::insert_rows(conn, user_id, target, batch, &rows).await?;
+    rules::record_matches(conn, user_id, &matches).await?;
+    predictions::insert_linked(conn, user_id, &version, &prediction_ids, &predicted).await?;
     let ids = rows.ids;
-    crate::categorize::ssr::new_rows(conn, user_id, &ids).await?;
     if let Some(m) = &mapping {
         imports::save_mapping(conn, user_id, target.id, m).await?;
     }
     let imported = Imported { batch, added: ids.len(), duplicates, failed: statement.errors.len() };
     Ok((batch, imported, ids))
+}
+
+/// Runs the user's rules over the rows about to be imported, as over any new
+/// transaction: a category lands only where the file named none. Returns the match
+/// count per rule.
+fn apply_rules(rule_set: &[Rule], account: Uuid, rows: &mut ImportRows) -> Vec<(Uuid, i64)> {
+    if rule_set.is_empty() {
+        return vec![];
+    }
+    let candidates: Vec<Candidate> = (0..rows.ids.len())
+        .map(|i| Candidate {
+            id: rows.ids[i],
+            date: rows.dates[i],
+            amount: rows.amounts[i],
+            name: rows.names[i].clone(),
+            merchant_name: rows.merchants[i].clone(),
+            account_id: account,
+            category_id: rows.categories[i],
+            is_business: rows.business[i],
+            tax_deductible: rows.deductible[i],
+            tags: vec![],
+        })
+        .collect();
+    let (changes, matches) = categorize::rule_changes(rule_set, &candidates, true);
+    let position: HashMap<Uuid, usize> = rows.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for (k, id) in changes.ids.iter().enumerate() {
+        let Some(&i) = position.get(id) else { continue };
+        if let Some(category) = changes.categories[k] {
+            rows.categories[i] = Some(category);
+            rows.category_sources[i] = Some("rule");
+            rows.rules[i] = changes.rules[k];
+        }
+        if let Some(business) = changes.business[k] {
+            rows.business[i] = business;
+        }
+        if let Some(deductible) = changes.deductible[k] {
+            rows.deductible[i] = deductible;
+        }
+        if let Some(merchant) = &changes.merchants[k] {
+            rows.merchants[i] = Some(merchant.clone());
+        }
+        rows.tags[i].clone_from(&changes.tags[k]);
+    }
+    matches
+}
+
+/// The model's predictions for the rows neither the file nor a rule categorized, as for
+/// any new transaction; each row is linked to its prediction (and takes its category
+/// when confident) before it is written. Returns the model version, and the
+/// predictions with the ids they are to be stored under.
+async fn predict(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    account: Uuid,
+    rows: &mut ImportRows,
+) -> Result<(String, Vec<Uuid>, Vec<NewPrediction>), AppError> {
+    let unfiled: Vec<Unpredicted> = (0..rows.ids.len())
+        .filter(|&i| rows.categories[i].is_none())
+        .map(|i| Unpredicted {
+            id: rows.ids[i],
+            date: rows.dates[i],
+            amount: rows.amounts[i],
+            name: rows.names[i].clone(),
+            merchant_name: rows.merchants[i].clone(),
+            account_id: account,
+        })
+        .collect();
+    let (version, predicted) = categorize::predictions_for(conn, user_id, &unfiled).await?;
+    let position: HashMap<Uuid, usize> = rows.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut ids = Vec::with_capacity(predicted.len());
+    for p in &predicted {
+        let id = Uuid::now_v7();
+        ids.push(id);
+        let Some(&i) = position.get(&p.transaction_id) else { continue };
+        rows.predictions[i] = Some(id);
+        if p.apply {
+            rows.categories[i] = Some(p.category_id);
+            rows.category_sources[i] = Some("ml");
+        }
+    }
+    Ok((version, ids, predicted))
 }
 
 pub async fn import(
@@ -277,6 +375,14 @@ pub async fn import(
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
+    if imported.added >= imports::DEFER_INDEX_MERGE_FROM {
+        let pool = pool()?;
+        tokio::spawn(async move {
+            if let Err(e) = imports::merge_pending_index_entries(&pool).await {
+                tracing::warn!("merging an import's search-index entries failed (autovacuum will): {e}");
+            }
+        });
+    }
     Ok(imported)
 }
 

@@ -282,4 +282,114 @@ async fn request_bodies_are_limited_and_a_large_statement_still_fits() {
     assert_eq!((status, preview["new_rows"].as_u64()), (200, Some(rows as u64)), "{}", preview["errors"]);
     let (status, imported) = call(&app, &b.client, "import_statement", &form).await;
     assert_eq!((status, imported["added"].as_u64()), (200, Some(rows as u64)), "{imported}");
+
+    // A large import leaves its search-index entries pending and merges them after it
+    // answers: a text search finds the rows either way.
+    let search = [("query[q]", "number 000123 on"), ("query[range]", "custom"), ("query[from]", "2024-01-01")];
+    let page = ok(&app, &b.client, "transactions", &search).await;
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(1), "{page}");
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pgstattuple").execute(&db.pool).await.unwrap();
+    let merged = async {
+        loop {
+            let pending: i64 =
+                sqlx::query_scalar("SELECT pending_pages::bigint FROM pgstatginindex('transactions_search_trgm')")
+                    .fetch_one(&db.pool)
+                    .await
+                    .unwrap();
+            if pending == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), merged).await.expect("the index merge finishes");
+    let page = ok(&app, &b.client, "transactions", &search).await;
+    assert_eq!(page["rows"].as_array().map(Vec::len), Some(1), "{page}");
+}
+
+/// Imported rows go through the user's rules like any new transaction (written once,
+/// with what the rules decided), the model sees the rest, and each gets the tax year
+/// of the owner's fiscal year. The DB refuses a row whose given tax year is wrong.
+#[tokio::test]
+async fn imported_rows_go_through_rules_and_get_the_fiscal_tax_year() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let b = books(&app, "rules-import@example.com").await;
+    let owner: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'rules-import@example.com'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET fiscal_year_start_month = 4 WHERE id = $1")
+        .bind(owner)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let coffee = crate::ledger::category_id(&db.pool, "Coffee").await;
+    let rule = [
+        ("rule[name]", "Starbucks is coffee"),
+        ("rule[mode]", "all"),
+        ("rule[conditions][0][field]", "description"),
+        ("rule[conditions][0][value]", "starbucks"),
+        ("rule[actions][category]", coffee.as_str()),
+    ];
+    let rule_id = ok(&app, &b.client, "save_rule", &rule).await;
+    let file = "Date,Description,Amount\r\n\
+03/01/2024,STARBUCKS #1234 SEATTLE,-4.50\r\n\
+03/31/2024,Starbucks Reserve,-6.10\r\n\
+04/01/2024,Rent April,-1800.00\r\n";
+    let form = [("account", b.checking.as_str()), ("file_name", "rules.csv"), ("content", &b64(file))];
+    let imported = ok(&app, &b.client, "import_statement", &form).await;
+    assert_eq!(imported["added"].as_u64(), Some(3), "{imported}");
+
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, i32, i64)> = sqlx::query_as(
+        "SELECT t.name, c.name, t.category_source::text, t.rule_id::text, t.tax_year,
+                (SELECT count(*) FROM ml_predictions p WHERE p.transaction_id = t.id)
+         FROM transactions t LEFT JOIN categories c ON c.id = t.category_id
+         WHERE t.import_batch_id = $1::uuid ORDER BY t.date",
+    )
+    .bind(imported["batch"].as_str().unwrap())
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let rule_id = rule_id.as_str().map(str::to_string);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Both Starbucks rows fall in the fiscal year that ends in March 2024.
+    let by_rule = (Some("Coffee".to_string()), Some("rule".to_string()), rule_id.clone());
+    for (row, name) in rows[..2].iter().zip(["STARBUCKS #1234 SEATTLE", "Starbucks Reserve"]) {
+        let seen = (row.0.as_str(), (row.1.clone(), row.2.clone(), row.3.clone()), row.4, row.5);
+        assert_eq!(seen, (name, by_rule.clone(), 2024, 0));
+    }
+    let rent = &rows[2];
+    assert_eq!((rent.0.as_str(), rent.3.as_deref(), rent.4), ("Rent April", None, 2025), "{rent:?}");
+    assert_ne!(rent.2.as_deref(), Some("rule"));
+
+    // The model, which has now learnt from the rows the rule filed, has its say on a
+    // row of the next file that no rule matches: a prediction linked to the row.
+    let next = "Date,Description,Amount\r\n05/01/2024,Rent May,-1800.00\r\n";
+    let form = [("account", b.checking.as_str()), ("file_name", "may.csv"), ("content", &b64(next))];
+    let imported = ok(&app, &b.client, "import_statement", &form).await;
+    let linked: (i64, bool) = sqlx::query_as(
+        "SELECT count(p.id), bool_and(t.category_source IS DISTINCT FROM 'ml' OR t.category_id = p.predicted_category_id)
+         FROM transactions t JOIN ml_predictions p ON p.id = t.prediction_id AND p.transaction_id = t.id
+         WHERE t.import_batch_id = $1::uuid",
+    )
+    .bind(imported["batch"].as_str().unwrap())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(linked, (1, true));
+    let rules = ok(&app, &b.client, "rules", &[]).await;
+    assert_eq!(rules[0]["match_count"].as_i64(), Some(2), "{rules}");
+
+    // A row given a tax year that its date and the owner's fiscal year do not make.
+    let wrong = sqlx::query(
+        "INSERT INTO transactions (user_id, account_id, amount, date, name, source, tax_year)
+         VALUES ($1, $2::uuid, -1, '2024-05-01', 'wrong year', 'manual', 2024)",
+    )
+    .bind(owner)
+    .bind(&b.checking)
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
+    assert!(wrong.to_string().contains("fiscal year makes it 2025"), "{wrong}");
 }
