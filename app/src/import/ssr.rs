@@ -262,6 +262,11 @@ pub async fn write(
     Ok((batch, imported, ids))
 }
 
+/// Where each row id stands in the columns of an [`ImportRows`].
+fn positions(ids: &[Uuid]) -> HashMap<Uuid, usize> {
+    ids.iter().enumerate().map(|(i, id)| (*id, i)).collect()
+}
+
 /// Runs the user's rules over the rows about to be imported, as over any new
 /// transaction: a category lands only where the file named none. Returns the match
 /// count per rule.
@@ -284,7 +289,7 @@ fn apply_rules(rule_set: &[Rule], account: Uuid, rows: &mut ImportRows) -> Vec<(
         })
         .collect();
     let (changes, matches) = categorize::rule_changes(rule_set, &candidates, true);
-    let position: HashMap<Uuid, usize> = rows.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let position = positions(&rows.ids);
     for (k, id) in changes.ids.iter().enumerate() {
         let Some(&i) = position.get(id) else { continue };
         if let Some(category) = changes.categories[k] {
@@ -328,7 +333,7 @@ async fn predict(
         })
         .collect();
     let (version, predicted) = categorize::predictions_for(conn, user_id, &unfiled).await?;
-    let position: HashMap<Uuid, usize> = rows.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let position = positions(&rows.ids);
     let mut ids = Vec::with_capacity(predicted.len());
     for p in &predicted {
         let id = Uuid::now_v7();

@@ -307,6 +307,9 @@ async fn request_bodies_are_limited_and_a_large_statement_still_fits() {
     assert_eq!(page["rows"].as_array().map(Vec::len), Some(1), "{page}");
 }
 
+/// Name, category, category source, rule, tax year, predictions stored for the row.
+type FiledRow = (String, Option<String>, Option<String>, Option<String>, i32, i64);
+
 /// Imported rows go through the user's rules like any new transaction (written once,
 /// with what the rules decided), the model sees the rest, and each gets the tax year
 /// of the owner's fiscal year. The DB refuses a row whose given tax year is wrong.
@@ -341,7 +344,7 @@ async fn imported_rows_go_through_rules_and_get_the_fiscal_tax_year() {
     let imported = ok(&app, &b.client, "import_statement", &form).await;
     assert_eq!(imported["added"].as_u64(), Some(3), "{imported}");
 
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, i32, i64)> = sqlx::query_as(
+    let rows: Vec<FiledRow> = sqlx::query_as(
         "SELECT t.name, c.name, t.category_source::text, t.rule_id::text, t.tax_year,
                 (SELECT count(*) FROM ml_predictions p WHERE p.transaction_id = t.id)
          FROM transactions t LEFT JOIN categories c ON c.id = t.category_id
