@@ -21,6 +21,7 @@ use manna_core::format_money;
 use manna_core::ledger::running_totals_down;
 use manna_core::period::Preset;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Percent-encodes a query value (everything but unreserved characters).
@@ -304,10 +305,16 @@ fn Ledger(
                     </tr>
                 </thead>
                 <tbody>
-                    {page.rows.into_iter().enumerate().map(|(i, row)| {
-                        let running = Signal::derive(move || running.with(|r| r.get(i).copied()));
-                        view! { <LedgerLine actions row running categories=categories.clone()/> }
-                    }).collect_view()}
+                    {
+                        // One shared list for every row: a copy per row and per editor put
+                        // Vec clones and allocation at the top of the wrk profile. An editor
+                        // copies it only when it opens.
+                        let shared: Arc<[Category]> = categories.clone().into();
+                        page.rows.into_iter().enumerate().map(|(i, row)| {
+                            let running = Signal::derive(move || running.with(|r| r.get(i).copied()));
+                            view! { <LedgerLine actions row running categories=shared.clone()/> }
+                        }).collect_view()
+                    }
                 </tbody>
             </table>
             <nav class="pager" aria-label="Pages">
@@ -324,7 +331,7 @@ fn LedgerLine(
     actions: LedgerActions,
     row: TransactionRow,
     running: Signal<Option<Decimal>>,
-    categories: Vec<Category>,
+    categories: Arc<[Category]>,
 ) -> impl IntoView {
     let id = row.id;
     let class = if row.amount.is_sign_negative() { "num" } else { "num positive" };
@@ -389,10 +396,10 @@ fn LedgerLine(
             </td>
         </tr>
         {move || (actions.editing.get() == Some(id)).then(|| view! {
-            <InlineEditor actions row=editor_row.clone() categories=categories.clone()/>
+            <InlineEditor actions row=editor_row.clone() categories=categories.to_vec()/>
         })}
         {move || (actions.splitting.get() == Some(id)).then(|| view! {
-            <SplitEditor actions row=split_row.clone() categories=split_categories.clone()/>
+            <SplitEditor actions row=split_row.clone() categories=split_categories.to_vec()/>
         })}
         {move || (actions.transfer.get().is_some() && actions.transfer.get() == entry).then(|| view! {
             <TransferEditor actions entry=entry.unwrap_or_default()/>
