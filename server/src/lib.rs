@@ -27,5 +27,6 @@ pub mod rate_limit;
 pub mod report_export;
 pub mod report_pdf;
 pub mod seed;
+pub mod session_cache;
 pub mod startup;
 pub mod workers;

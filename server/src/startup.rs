@@ -1,6 +1,7 @@
 //! The HTTP server: router, state, graceful shutdown.
 
 use crate::assets::{Assets, PKG_DIR};
+use crate::session_cache::SessionCache;
 use crate::{csrf, db};
 use anyhow::{Context, Result};
 use app::{App, shell};
@@ -19,7 +20,7 @@ use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 /// Sessions end after this much inactivity (and after 14 days regardless: see
@@ -115,7 +116,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let https = state.secure_cookies;
     let proxy = state.proxy;
-    let store = PostgresStore::new(state.pool.clone());
+    let store = CachingSessionStore::new(SessionCache::default(), PostgresStore::new(state.pool.clone()));
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

@@ -51,29 +51,35 @@ pub struct LiveSession {
     pub network_flagged: bool,
     pub email: String,
     pub display_name: String,
+    /// Whether `last_seen_at` is over a minute old.
+    pub seen_long_ago: bool,
 }
 
 /// The live session with this id and key: not revoked, not expired. Marks it seen
-/// (at most once a minute, to keep reads cheap).
+/// (at most once a minute: a write, and a row lock, on every request would
+/// serialize a user's concurrent requests on this one row).
 pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Option<LiveSession>> {
-    // Touches last_seen_at at most once a minute: a write (and a row lock) on every
-    // request would serialize a user's concurrent requests on this one row.
+    // A plain read on every request; the rare touch is its own statement (a
+    // data-modifying CTE here cost every request a write plan and a table lock).
     let live = sqlx::query_as::<_, LiveSession>(
-        "WITH live AS (
-             SELECT s.id, s.user_id, host(s.ip_address) AS ip, u.mfa_enabled,
-                    s.risk_factors ? 'new_network' AS network_flagged, s.last_seen_at, u.email::text AS email,
-                    u.display_name
-             FROM user_sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()),
-         touched AS (
-             UPDATE user_sessions SET last_seen_at = now()
-             WHERE id IN (SELECT id FROM live WHERE last_seen_at < now() - interval '1 minute'))
-         SELECT user_id, ip, mfa_enabled, network_flagged, email, display_name FROM live",
+        "SELECT s.user_id, host(s.ip_address) AS ip, u.mfa_enabled, s.risk_factors ? 'new_network' AS network_flagged,
+                u.email::text AS email, u.display_name, s.last_seen_at < now() - interval '1 minute' AS seen_long_ago
+         FROM user_sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()",
     )
     .bind(id)
     .bind(key_hash)
     .fetch_optional(pool)
     .await?;
+    if live.as_ref().is_some_and(|l| l.seen_long_ago) {
+        sqlx::query(
+            "UPDATE user_sessions SET last_seen_at = now()
+             WHERE id = $1 AND last_seen_at < now() - interval '1 minute'",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
+    }
     Ok(live)
 }
 
