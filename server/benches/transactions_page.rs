@@ -6,7 +6,8 @@
 //! Run: `cargo bench -p manna-server --bench transactions_page` (release build). The
 //! first run seeds 1,000,000 transactions over 10 users into a Postgres cluster under
 //! `target/tmp/bench-pg` (about two minutes) and keeps it for later runs; set
-//! `DATABASE_URL` to use another database, `BENCH_REQUESTS` for the sample size.
+//! `DATABASE_URL` to use another database, `BENCH_REQUESTS` for the sample size,
+//! `BENCH_POOL` for a pool size other than the app's default.
 
 use manna_server::seed::DEMO_EMAIL;
 use manna_server::startup::{AppState, router};

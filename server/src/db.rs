@@ -17,6 +17,8 @@ pub struct Database {
     pub embedded: Option<EmbeddedPostgres>,
     /// Where it is, for messages: never includes a password.
     pub description: String,
+    /// The most connections the pool opens.
+    pub pool_size: u32,
 }
 
 impl Database {
@@ -28,7 +30,7 @@ impl Database {
                 let options =
                     PgConnectOptions::from_str(url.expose()).context("DATABASE_URL is not a valid postgres:// URL")?;
                 let description = describe(&options);
-                Ok(Database { options, embedded: None, description })
+                Ok(Database { options, embedded: None, description, pool_size: config.pool_size })
             }
             None => {
                 config.prepare_data_dir()?;
@@ -39,7 +41,7 @@ impl Database {
                 ensure_database(&pg).await?;
                 let options = pg.connect_options(embedded_pg::DATABASE);
                 let description = format!("embedded Postgres in {}", config.data_dir.join("pg").display());
-                Ok(Database { options, embedded: Some(pg), description })
+                Ok(Database { options, embedded: Some(pg), description, pool_size: config.pool_size })
             }
         }
     }
@@ -56,7 +58,7 @@ impl Database {
         // connection the server dropped fails its next query once, as a 503.
         PgPoolOptions::new()
             .test_before_acquire(false)
-            .max_connections(20)
+            .max_connections(self.pool_size)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(300))

@@ -82,9 +82,13 @@ pub async fn sign_in(client: &reqwest::Client, base: &str) -> anyhow::Result<Str
 
 /// The database: `DATABASE_URL`, or a cluster of our own kept under target/tmp.
 async fn database() -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
-    // As the app's pool (server/src/db.rs).
+    // As the app's pool (server/src/db.rs, its default size); `BENCH_POOL` tries another.
+    let size: u32 = std::env::var("BENCH_POOL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(manna_server::config::default_pool_size);
     let opts =
-        |o: PgConnectOptions| PgPoolOptions::new().test_before_acquire(false).max_connections(20).connect_with(o);
+        |o: PgConnectOptions| PgPoolOptions::new().test_before_acquire(false).max_connections(size).connect_with(o);
     if let Ok(url) = std::env::var("DATABASE_URL") {
         return Ok((opts(PgConnectOptions::from_str(&url)?).await?, None));
     }

@@ -45,7 +45,12 @@ async fn a_database_restart_fails_requests_fast_and_the_app_recovers_by_itself()
     sqlx::raw_sql("CREATE DATABASE manna").execute(&mut admin).await.unwrap();
     drop(admin);
     // The production pool: its acquire timeout and statement timeouts are what is tested.
-    let database = Database { options: pg.connect_options("manna"), embedded: None, description: "test".into() };
+    let database = Database {
+        options: pg.connect_options("manna"),
+        embedded: None,
+        description: "test".into(),
+        pool_size: manna_server::config::default_pool_size(),
+    };
     let pool = database.pool().await.unwrap();
     MIGRATOR.run(&pool).await.unwrap();
     seed(&pool, 1, 200).await;
