@@ -119,7 +119,11 @@ pub fn normalize_recovery_code(input: &str) -> String {
 
 /// RFC 4226 HOTP with dynamic truncation, for one step counter.
 fn code_for_step(secret: &TotpSecret, step: u64) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
+    // HMAC takes keys of any length, so this cannot fail; if it ever did, an empty code
+    // matches no typed code: the sign-in is refused rather than the server panicking.
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
     mac.update(&step.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = usize::from(hash[hash.len() - 1] & 0x0f);
