@@ -45,6 +45,17 @@ pub fn default_pool_size() -> u32 {
     u32::try_from(cores * 2 + 2).unwrap_or(u32::MAX).clamp(4, 100)
 }
 
+/// `MANNA_DB_POOL_SIZE` as given: unset or blank is the default.
+fn pool_size(value: Option<&str>) -> Result<u32> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(default_pool_size()),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (2..=1000).contains(&n) => Ok(n),
+            _ => bail!("MANNA_DB_POOL_SIZE={v:?} is not a number of connections from 2 to 1000"),
+        },
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self> {
         let database_url = std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()).map(Secret::new);
@@ -59,13 +70,7 @@ impl Config {
             _ => PathBuf::from(".manna"),
         };
         let data_dir = absolute(&data_dir)?;
-        let pool_size = match std::env::var("MANNA_DB_POOL_SIZE") {
-            Ok(s) if !s.trim().is_empty() => match s.trim().parse::<u32>() {
-                Ok(n) if (2..=1000).contains(&n) => n,
-                _ => bail!("MANNA_DB_POOL_SIZE={s:?} is not a number of connections from 2 to 1000"),
-            },
-            _ => default_pool_size(),
-        };
+        let pool_size = pool_size(std::env::var("MANNA_DB_POOL_SIZE").ok().as_deref())?;
         Ok(Config { database_url, addr, data_dir, pool_size })
     }
 
@@ -174,11 +179,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_pool_follows_the_cores_within_bounds() {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u32;
-        let size = default_pool_size();
-        assert_eq!(size, (cores * 2 + 2).clamp(4, 100));
-        assert!((4..=100).contains(&size));
+    fn the_pool_size_is_the_default_unless_a_sensible_number_is_given() {
+        assert!((4..=100).contains(&default_pool_size()));
+        assert_eq!(pool_size(None).unwrap(), default_pool_size());
+        assert_eq!(pool_size(Some("  ")).unwrap(), default_pool_size());
+        assert_eq!(pool_size(Some(" 8 ")).unwrap(), 8);
+        for bad in ["1", "0", "-3", "many", "5000"] {
+            let e = pool_size(Some(bad)).unwrap_err().to_string();
+            assert!(e.contains("MANNA_DB_POOL_SIZE") && e.contains("2 to 1000"), "{bad}: {e}");
+        }
     }
 
     #[test]
