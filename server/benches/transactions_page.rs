@@ -1,7 +1,9 @@
 //! The transactions page at a million rows: server-side latency of the page (SSR) and
 //! of its server function for a one-year range with 50 rows, with and without a text
 //! filter, next to the bare SQL of the same query, then throughput under `wrk` at
-//! concurrency 32.
+//! concurrency 32. Latency is taken server-side (from the router receiving the request
+//! to the server dropping the finished response body); the client-observed figures of
+//! the same requests, which add reqwest's work and the loopback, are printed as well.
 //!
 //! Run: `cargo bench -p manna-server --bench transactions_page` (release build). The
 //! first run seeds 1,000,000 transactions over 10 users into a Postgres cluster under
@@ -16,7 +18,7 @@ use std::process::Command;
 
 mod common;
 
-use common::{USERS, measure};
+use common::{ServerClock, USERS, measure, measure_http};
 
 fn main() -> anyhow::Result<()> {
     common::run_on_runtime(run())
@@ -29,12 +31,11 @@ async fn run() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(pool.clone(), addr, rand::random());
+    let clock = ServerClock::default();
+    let app = clock.layer(router(state));
     tokio::spawn(async move {
-        axum::serve(
-            manna_server::startup::no_delay(listener),
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
+        axum::serve(manna_server::startup::no_delay(listener), app.into_make_service_with_connect_info::<SocketAddr>())
+            .await
     });
 
     let (user_id, to): (uuid::Uuid, chrono::NaiveDate) = sqlx::query_as(
@@ -123,13 +124,40 @@ async fn run() -> anyhow::Result<()> {
         }
     };
 
-    let mut table = Vec::new();
-    table.push(measure("page (SSR), 1-year range", n, page(page_url.clone())).await?);
-    table.push(measure("page (SSR), 1-year range + text", n, page(search_url)).await?);
-    table.push(measure("server fn, 1-year range", n, server_fn(range.to_vec())).await?);
-    table.push(measure("server fn, 1-year range + text", n, server_fn(with_text)).await?);
-    table.push(measure("bare SQL, 1-year range", n, bare(None)).await?);
-    table.push(measure("bare SQL, 1-year range + text", n, bare(Some(text))).await?);
+    // Server-side figures first (what the targets are about), then the bare SQL, then
+    // what the client saw of the same requests.
+    let [page_server, page_client] =
+        measure_http("page (SSR), 1-year range", n, &clock, page(page_url.clone())).await?;
+    let [page_text_server, page_text_client] =
+        measure_http("page (SSR), 1-year range + text", n, &clock, page(search_url)).await?;
+    let [fn_server, fn_client] = measure_http("server fn, 1-year range", n, &clock, server_fn(range.to_vec())).await?;
+    let [fn_text_server, fn_text_client] =
+        measure_http("server fn, 1-year range + text", n, &clock, server_fn(with_text)).await?;
+    let bare_range = measure("bare SQL, 1-year range", n, bare(None)).await?;
+    let bare_text = measure("bare SQL, 1-year range + text", n, bare(Some(text))).await?;
+    let ratio = |app: &common::Figures, sql: &common::Figures| app.pct(0.5) / sql.pct(0.5);
+    let ratios = format!(
+        "app time / bare SQL at p50, server-side: server fn {:.2}× ({:.2}× with text); page {:.2}× ({:.2}× with text); \
+         client-observed server fn {:.2}× ({:.2}× with text)",
+        ratio(&fn_server, &bare_range),
+        ratio(&fn_text_server, &bare_text),
+        ratio(&page_server, &bare_range),
+        ratio(&page_text_server, &bare_text),
+        ratio(&fn_client, &bare_range),
+        ratio(&fn_text_client, &bare_text),
+    );
+    let table = [
+        page_server,
+        page_text_server,
+        fn_server,
+        fn_text_server,
+        bare_range,
+        bare_text,
+        page_client,
+        page_text_client,
+        fn_client,
+        fn_text_client,
+    ];
 
     println!();
     println!(
@@ -140,14 +168,7 @@ async fn run() -> anyhow::Result<()> {
     for f in &table {
         println!("| {} | {:.2} | {:.2} | {:.2} |", f.name, f.pct(0.50), f.pct(0.95), f.pct(0.99));
     }
-    let ratio = |a: usize, b: usize| table[a].pct(0.5) / table[b].pct(0.5);
-    println!(
-        "app time / bare SQL at p50: server fn {:.2}× ({:.2}× with text); page {:.2}× ({:.2}× with text)",
-        ratio(2, 4),
-        ratio(3, 5),
-        ratio(0, 4),
-        ratio(1, 5)
-    );
+    println!("{ratios}");
 
     match wrk(&page_url, &cookie) {
         Ok(line) => println!("{line}"),

@@ -124,3 +124,77 @@ where
     eprintln!("{name}: p50 {:.2} ms", f.pct(0.5));
     Ok(f)
 }
+
+/// Server-side latency: from the moment the router has the request to the moment the
+/// server is done with the response (its body dropped once the last byte is handed to
+/// the socket). The client's own work (building the request, reading and checking
+/// the body) and the loopback are not in it; the issue asks for server-side figures.
+#[derive(Clone, Default)]
+pub struct ServerClock(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>);
+
+/// Records its request's duration when dropped, i.e. when the response body is.
+struct Stopwatch {
+    started: Instant,
+    clock: ServerClock,
+}
+
+impl Drop for Stopwatch {
+    fn drop(&mut self) {
+        if let Ok(mut times) = self.clock.0.lock() {
+            times.push(self.started.elapsed());
+        }
+    }
+}
+
+impl ServerClock {
+    /// Wraps `router` so every request it serves is timed.
+    pub fn layer(&self, router: axum::Router) -> axum::Router {
+        let clock = self.clone();
+        router.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let watch = Stopwatch { started: Instant::now(), clock: clock.clone() };
+            async move {
+                use http_body_util::BodyExt;
+                let (parts, body) = next.run(req).await.into_parts();
+                // The closure owns the stopwatch, so it stops when the body is dropped.
+                let body = body.map_frame(move |frame| {
+                    let _ = &watch;
+                    frame
+                });
+                axum::response::Response::from_parts(parts, axum::body::Body::new(body))
+            }
+        }))
+    }
+
+    /// The durations recorded since the last call (which forgets them).
+    pub fn take(&self) -> Vec<Duration> {
+        self.0.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default()
+    }
+}
+
+/// Like `measure`, for HTTP calls: the client-observed figures, and the server-side
+/// ones of the same requests from `clock`.
+pub async fn measure_http<F, Fut>(name: &str, n: usize, clock: &ServerClock, call: F) -> anyhow::Result<[Figures; 2]>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..n.min(50) {
+        call().await?;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    clock.take();
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        call().await?;
+        times.push(started.elapsed());
+    }
+    // The last body may be dropped a moment after the client has read it.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let server = clock.take();
+    anyhow::ensure!(server.len() == n, "{name}: {} server timings for {n} requests", server.len());
+    let client = Figures { name: format!("{name}, client-observed"), times };
+    let server = Figures { name: format!("{name}, server-side"), times: server };
+    eprintln!("{name}: p50 {:.2} ms server-side, {:.2} ms client-observed", server.pct(0.5), client.pct(0.5));
+    Ok([server, client])
+}
