@@ -246,6 +246,7 @@ async fn the_cli_imports_a_file_and_a_dry_run_writes_nothing() {
     let bad = run(&["--format", "pdf"]).await.unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--format"));
+    let _ = std::fs::remove_file(&file);
 }
 
 #[tokio::test]

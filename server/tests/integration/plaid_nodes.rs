@@ -245,6 +245,8 @@ async fn two_nodes_share_sessions_and_process_a_webhook_burst_exactly_once() {
         assert!(!log.contains("access-sandbox"), "an access token reached node {name}'s log");
         assert!(!log.contains(fake.secret()), "the Plaid secret reached node {name}'s log");
     }
+    // Kept when a check above fails: the nodes' logs are the first thing to read.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -311,4 +313,6 @@ async fn a_node_killed_mid_sync_loses_nothing_and_another_node_finishes_the_job_
     assert_eq!(jobs[0].0, "done", "{jobs:?}");
     assert_eq!(jobs[0].1, 2, "run by a, then by b: {jobs:?}");
     drop(b);
+    // Kept when a check above fails: the nodes' logs are the first thing to read.
+    let _ = std::fs::remove_dir_all(&dir);
 }
