@@ -178,23 +178,17 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    for _ in 0..n.min(50) {
-        call().await?;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
     clock.take();
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let started = Instant::now();
-        call().await?;
-        times.push(started.elapsed());
-    }
+    let mut client = measure(name, n, call).await?;
     // The last body may be dropped a moment after the client has read it.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let server = clock.take();
-    anyhow::ensure!(server.len() == n, "{name}: {} server timings for {n} requests", server.len());
-    let client = Figures { name: format!("{name}, client-observed"), times };
+    let mut server = clock.take();
+    // `measure` warms up first, one request at a time: those come first.
+    let warm_up = server.len().saturating_sub(n);
+    anyhow::ensure!(warm_up == n.min(50), "{name}: {} server timings for {n} requests", server.len());
+    server.drain(..warm_up);
+    client.name = format!("{name}, client-observed");
     let server = Figures { name: format!("{name}, server-side"), times: server };
-    eprintln!("{name}: p50 {:.2} ms server-side, {:.2} ms client-observed", server.pct(0.5), client.pct(0.5));
+    eprintln!("{name}: p50 {:.2} ms server-side", server.pct(0.5));
     Ok([server, client])
 }
