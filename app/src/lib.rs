@@ -39,7 +39,7 @@ pub mod transactions_export;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{A, Route, Router, Routes},
 };
 
@@ -165,7 +165,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("accounts") view=AccountsPage/>
                         <Route path=(StaticSegment("accounts"), ParamSegment("id")) view=AccountDetailPage/>
                         <Route path=(StaticSegment("accounts"), ParamSegment("id"), StaticSegment("reconcile")) view=ReconcilePage/>
-                        <Route path=StaticSegment("transactions") view=TransactionsPage/>
+                        <Route path=StaticSegment("transactions") view=TransactionsPage ssr=SsrMode::Async/>
                         <Route path=StaticSegment("categories") view=CategoriesPage/>
                         <Route path=StaticSegment("tax") view=TaxPage/>
                         <Route path=StaticSegment("rules") view=RulesPage/>
