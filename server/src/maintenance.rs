@@ -126,12 +126,18 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
         },
         HotQuery {
             name: "transactions_page (1-year range, as the page asks)",
-            sql: q("SELECT t.id, t.date, t.amount, a.name, c.name,
-                           EXISTS (SELECT 1 FROM transactions p WHERE p.parent_transaction_id = t.id) AS is_split
-                    FROM transactions t JOIN accounts a ON a.id = t.account_id
+            // Shaped as the app sends it: the page's rows chosen from `transactions`
+            // alone, then joined, with the split flag as a lateral probe of the parent
+            // index (a plain EXISTS may be planned as a hash of every split part).
+            sql: q("SELECT t.id, t.date, t.amount, a.name, c.name, coalesce(s.is_split, false) AS is_split
+                    FROM (SELECT t.id, t.date, t.amount, t.account_id, t.category_id FROM transactions t
+                          WHERE t.parent_transaction_id IS NULL AND t.user_id = $user
+                            AND t.date >= (SELECT max(date) - 364 FROM transactions WHERE user_id = $user)
+                          ORDER BY t.date DESC, t.id DESC LIMIT 51) t
+                    JOIN accounts a ON a.id = t.account_id
                     LEFT JOIN categories c ON c.id = t.category_id
-                    WHERE t.parent_transaction_id IS NULL AND t.user_id = $user
-                      AND t.date >= (SELECT max(date) - 364 FROM transactions WHERE user_id = $user)
+                    LEFT JOIN LATERAL (SELECT true AS is_split FROM transactions p
+                                       WHERE p.parent_transaction_id = t.id LIMIT 1) s ON true
                     ORDER BY t.date DESC, t.id DESC LIMIT 51"),
         },
         HotQuery {
@@ -175,28 +181,96 @@ pub async fn analyze_performance(pool: &PgPool) -> Result<String> {
     ];
 
     let mut out = String::new();
+    let (mut on_index, mut small_only, mut large_scans) = (0, 0, Vec::new());
     for hq in &queries {
         let explain = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", hq.sql);
         let plan: Value =
             sqlx::query_scalar(&explain).fetch_one(pool).await.with_context(|| format!("explaining {}", hq.name))?;
         let root = &plan[0];
-        let mut indexes = Vec::new();
+        let mut scanned = Scanned::default();
         let mut tree = String::new();
-        walk(&root["Plan"], 0, &mut tree, &mut indexes);
-        indexes.dedup();
+        walk(&root["Plan"], 0, &mut tree, &mut scanned);
+        scanned.indexes.dedup();
+        scanned.whole_tables.sort();
+        scanned.whole_tables.dedup();
+        let mut whole = Vec::new();
+        for table in &scanned.whole_tables {
+            let pages: i64 = sqlx::query_scalar(
+                "SELECT greatest(relpages, 1)::bigint FROM pg_class WHERE relname = $1 AND relkind = 'r'",
+            )
+            .bind(table)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(1);
+            whole.push((table.clone(), pages));
+        }
+        let (verdict, text) = verdict(&scanned.indexes, &whole);
+        match verdict {
+            Verdict::OnIndex => on_index += 1,
+            Verdict::SmallTablesOnly => small_only += 1,
+            Verdict::LargeScan => large_scans.push(hq.name),
+        }
         out.push_str(&format!(
-            "== {}\n   execution {:.3} ms, planning {:.3} ms; index used: {}\n{}\n",
+            "== {}\n   execution {:.3} ms, planning {:.3} ms; {text}\n{}\n",
             hq.name,
             root["Execution Time"].as_f64().unwrap_or(0.0),
             root["Planning Time"].as_f64().unwrap_or(0.0),
-            if indexes.is_empty() { "none (sequential scan)".to_string() } else { indexes.join(", ") },
             tree
         ));
     }
+    out.push_str(&format!(
+        "{} hot queries: {on_index} on an index, {small_only} reading only small tables whole (at most {SMALL_TABLE_PAGES} pages, \
+         where Postgres rightly skips the index), {} scanning a large table{}\n",
+        queries.len(),
+        large_scans.len(),
+        if large_scans.is_empty() { String::new() } else { format!(": {}", large_scans.join(", ")) }
+    ));
     Ok(out)
 }
 
-fn walk(node: &Value, depth: usize, out: &mut String, indexes: &mut Vec<String>) {
+/// A table this small is read whole faster than through an index (64 KB).
+const SMALL_TABLE_PAGES: i64 = 8;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    OnIndex,
+    /// No index, but only tables of a few pages were read whole.
+    SmallTablesOnly,
+    /// A table larger than [`SMALL_TABLE_PAGES`] was read whole.
+    LargeScan,
+}
+
+/// What a plan's scans say about the query: the indexes it walked and the tables it
+/// read whole, with their size in pages.
+fn verdict(indexes: &[String], whole_tables: &[(String, i64)]) -> (Verdict, String) {
+    let large: Vec<String> = whole_tables
+        .iter()
+        .filter(|(_, pages)| *pages > SMALL_TABLE_PAGES)
+        .map(|(t, pages)| format!("{t} ({pages} pages)"))
+        .collect();
+    if !large.is_empty() {
+        return (Verdict::LargeScan, format!("WARNING: sequential scan of {}", large.join(", ")));
+    }
+    let small =
+        whole_tables.iter().map(|(t, pages)| format!("{t} ({pages} page{})", if *pages == 1 { "" } else { "s" }));
+    let small = small.collect::<Vec<_>>().join(", ");
+    match (indexes.is_empty(), small.is_empty()) {
+        (true, _) => (Verdict::SmallTablesOnly, format!("index used: none; small tables read whole: {small}")),
+        (false, true) => (Verdict::OnIndex, format!("index used: {}", indexes.join(", "))),
+        (false, false) => {
+            (Verdict::OnIndex, format!("index used: {}; small tables read whole: {small}", indexes.join(", ")))
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scanned {
+    indexes: Vec<String>,
+    /// Tables under a Seq Scan node.
+    whole_tables: Vec<String>,
+}
+
+fn walk(node: &Value, depth: usize, out: &mut String, scanned: &mut Scanned) {
     let kind = node["Node Type"].as_str().unwrap_or("?");
     let mut line = format!("   {}{kind}", "  ".repeat(depth));
     if let Some(rel) = node["Relation Name"].as_str() {
@@ -204,7 +278,12 @@ fn walk(node: &Value, depth: usize, out: &mut String, indexes: &mut Vec<String>)
     }
     if let Some(idx) = node["Index Name"].as_str() {
         line.push_str(&format!(" using {idx}"));
-        indexes.push(idx.to_string());
+        scanned.indexes.push(idx.to_string());
+    }
+    if kind == "Seq Scan"
+        && let Some(rel) = node["Relation Name"].as_str()
+    {
+        scanned.whole_tables.push(rel.to_string());
     }
     line.push_str(&format!(
         "  (rows={} time={:.3} ms)",
@@ -215,7 +294,7 @@ fn walk(node: &Value, depth: usize, out: &mut String, indexes: &mut Vec<String>)
     out.push('\n');
     if let Some(children) = node["Plans"].as_array() {
         for child in children {
-            walk(child, depth + 1, out, indexes);
+            walk(child, depth + 1, out, scanned);
         }
     }
 }
@@ -260,5 +339,24 @@ fn human_bytes(n: i64) -> String {
         format!("{:.1} MiB", n / (1024.0 * 1024.0))
     } else {
         format!("{:.0} KiB", n / 1024.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Verdict, verdict};
+
+    #[test]
+    fn a_sequential_scan_is_judged_by_the_size_of_its_table() {
+        let idx = vec!["transactions_user_date_idx".to_string()];
+        assert_eq!(verdict(&idx, &[]).0, Verdict::OnIndex);
+        let small = [("accounts".to_string(), 1), ("institutions".to_string(), 8)];
+        assert_eq!(verdict(&[], &small).0, Verdict::SmallTablesOnly);
+        assert!(verdict(&[], &small).1.contains("accounts (1 page), institutions (8 pages)"));
+        assert_eq!(verdict(&idx, &small).0, Verdict::OnIndex);
+        let large = [("accounts".to_string(), 1), ("transactions".to_string(), 9)];
+        let (v, text) = verdict(&idx, &large);
+        assert_eq!(v, Verdict::LargeScan);
+        assert_eq!(text, "WARNING: sequential scan of transactions (9 pages)");
     }
 }
