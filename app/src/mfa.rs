@@ -195,7 +195,7 @@ pub mod ssr {
     /// audit action for the sign-in, or `None` if neither matched.
     async fn check_second_factor(user_id: Uuid, code: &str) -> Result<Option<&'static str>, AppError> {
         let pool = pool()?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
         let state = users::mfa_state(&mut tx, user_id).await?;
         let Some(sealed) = state.totp_secret_encrypted.filter(|_| state.mfa_enabled) else {
             return Ok(None);

@@ -27,7 +27,7 @@ pub mod ssr {
         };
         let pool = pool()?;
         confirm_password(&pool, user.user_id, password).await?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
         // Recorded first, in the same transaction: the entry commits with the deletion.
         audit::record(
             &mut tx,

@@ -52,7 +52,7 @@ pub async fn prune(pool: &PgPool, days: u32) -> Result<u64> {
     if days == 0 {
         bail!("--older-than must be at least 1 day");
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = app::data::begin(pool).await?;
     sqlx::raw_sql("SET LOCAL manna.audit_prune = 'on'").execute(&mut *tx).await?;
     let deleted = sqlx::query("DELETE FROM audit_logs WHERE created_at < now() - make_interval(days => $1)")
         .bind(days as i32)

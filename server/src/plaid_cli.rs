@@ -149,7 +149,7 @@ async fn sync(
 pub async fn secrets(pool: PgPool, key: SealingKey, command: SecretsCommand) -> Result<()> {
     match command {
         SecretsCommand::Reseal => {
-            let mut tx = pool.begin().await?;
+            let mut tx = app::data::begin(&pool).await?;
             let mut resealed = 0;
             for (id, sealed) in app::data::plaid::sealed_tokens(&mut tx).await? {
                 if key.is_stale(&sealed) {

@@ -211,7 +211,7 @@ pub async fn receive(State(state): State<WebhookState>, headers: HeaderMap, body
     let dedupe_key = format!("{}:{iat}", sha256_hex(&body));
     let stored = async {
         // One connection per request: a burst must not hold one while waiting for another.
-        let mut tx = state.pool.begin().await?;
+        let mut tx = app::data::begin(&state.pool).await?;
         let item = match &envelope.item_id {
             Some(id) => app::data::plaid::item_by_plaid_id(&mut tx, id).await?,
             None => None,

@@ -76,6 +76,42 @@ impl SessionStore for SessionCache {
     }
 }
 
+/// A session store whose `create` runs to the end in its own task. The Postgres store
+/// opens a transaction there, and sqlx 0.8 hands a connection whose BEGIN was
+/// abandoned mid-flight (the client went away) back to the pool still inside it
+/// (see `app::data::begin_with`).
+#[derive(Debug, Clone)]
+pub struct DetachedCreate<S>(pub S);
+
+#[async_trait]
+impl<S: SessionStore + Clone> SessionStore for DetachedCreate<S> {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        let (store, mut owned) = (self.0.clone(), record.clone());
+        let (result, owned) = tokio::spawn(async move {
+            let result = store.create(&mut owned).await;
+            (result, owned)
+        })
+        .await
+        .map_err(|e| {
+            tower_sessions::session_store::Error::Backend(format!("creating a session was interrupted: {e}"))
+        })?;
+        *record = owned;
+        result
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        self.0.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        self.0.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        self.0.delete(id).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The HTTP server: router, state, graceful shutdown.
 
 use crate::assets::{Assets, PKG_DIR};
-use crate::session_cache::SessionCache;
+use crate::session_cache::{DetachedCreate, SessionCache};
 use crate::{csrf, db};
 use anyhow::{Context, Result};
 use app::{App, shell};
@@ -116,7 +116,8 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let https = state.secure_cookies;
     let proxy = state.proxy;
-    let store = CachingSessionStore::new(SessionCache::default(), PostgresStore::new(state.pool.clone()));
+    let store =
+        CachingSessionStore::new(SessionCache::default(), DetachedCreate(PostgresStore::new(state.pool.clone())));
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

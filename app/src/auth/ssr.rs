@@ -173,7 +173,7 @@ pub async fn user_of_session(
         // A sign-in carried to another network is suspicious; with two-factor
         // sign-in on, it must prove the second factor again: it ends here.
         let end_it = live.mfa_enabled;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(pool).await.map_err(DbError::from)?;
         sessions::flag_network_change(&mut tx, user.user_session_id, end_it).await?;
         let actor = audit::Actor {
             user_id: Some(user.user_id),
@@ -280,7 +280,7 @@ const BAD_CREDENTIALS: &str = "that email and password do not match an account";
 pub async fn sign_up(email: &Email, password: &str, display_name: &str) -> Result<(), AppError> {
     let pool = pool()?;
     let hash = hash_password(password).await?;
-    let mut tx = pool.begin().await.map_err(DbError::from)?;
+    let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
     let user_id = match users::create(&mut tx, email.as_str(), &hash, display_name).await {
         Ok(id) => id,
         Err(DbError::Conflict(_)) => {
@@ -315,7 +315,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<SignInOutcome, AppEr
         let _ = verify_password(password, &DUMMY_HASH).await?;
         // Audited without a user, so guessing across many emails from one network
         // still counts towards that network's throttle.
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
         audit::record(
             &mut tx,
             &actor_base,
@@ -331,7 +331,7 @@ pub async fn sign_in(email: &str, password: &str) -> Result<SignInOutcome, AppEr
         return Err(locked_error(until));
     }
     if !verify_password(password, &creds.password_hash).await? {
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
         let locked = users::record_failure(&mut tx, creds.id, LOCK_AFTER_FAILURES, LOCK_MINUTES).await?;
         audit::record(
             &mut tx,
@@ -380,7 +380,7 @@ pub async fn complete_sign_in(
     action: &str,
 ) -> Result<(), AppError> {
     let pool = pool()?;
-    let mut tx = pool.begin().await.map_err(DbError::from)?;
+    let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
     let failures_before = users::record_success(&mut tx, user_id).await?;
     let risk = assess_risk(&mut tx, user_id, &actor, failures_before).await?;
     let (user_session_id, key) = start_session(&mut tx, user_id, &actor, mfa_verified, &risk).await?;
@@ -410,7 +410,7 @@ pub async fn complete_sign_in(
 /// Counts a failed second factor like a failed password (same lockout).
 pub async fn second_factor_failed(user_id: Uuid) -> Result<AppError, AppError> {
     let pool = pool()?;
-    let mut tx = pool.begin().await.map_err(DbError::from)?;
+    let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
     let locked = users::record_failure(&mut tx, user_id, LOCK_AFTER_FAILURES, LOCK_MINUTES).await?;
     let actor = audit::Actor { user_id: Some(user_id), ..actor(None).await };
     audit::record(
@@ -523,7 +523,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let session = session().await?;
     if let Ok(user) = require_user().await {
         let pool = pool()?;
-        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        let mut tx = crate::data::begin(&pool).await.map_err(DbError::from)?;
         match sessions::revoke(&mut tx, user.user_id, user.user_session_id).await {
             Ok(()) | Err(DbError::NotFound) => {}
             Err(e) => return Err(e.into()),

@@ -56,11 +56,36 @@ pub type DbResult<T> = Result<T, DbError>;
 pub async fn user_tx(pool: &sqlx::PgPool, user_id: uuid::Uuid) -> DbResult<sqlx::Transaction<'static, sqlx::Postgres>> {
     // One round trip: BEGIN and the settings go as one simple query. The id is a
     // formatted Uuid (hex and dashes), so inlining it is safe.
-    Ok(pool
-        .begin_with(format!(
-            "BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true)"
-        ))
-        .await?)
+    Ok(begin_with(
+        pool,
+        format!("BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true)"),
+    )
+    .await?)
+}
+
+/// A plain transaction (as the database owner), safe to abandon: use this, never
+/// `pool.begin()`.
+pub async fn begin(pool: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    begin_with(pool, "BEGIN".to_string()).await
+}
+
+/// Opens a transaction with `statement` (which must start with BEGIN), to the end even
+/// if the caller gives up waiting.
+///
+/// sqlx 0.8 counts a transaction as open only once Postgres has answered its BEGIN. A
+/// request dropped in between (the browser went away) returned the connection to the
+/// pool inside a transaction nobody would end, still as `manna_app` for the user who
+/// started it: the next request to get that connection ran in it (seen in a browser
+/// journey as "permission denied for table session"). In its own task the BEGIN always
+/// completes, and a transaction nobody takes is dropped there, which rolls it back.
+pub async fn begin_with(
+    pool: &sqlx::PgPool,
+    statement: String,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("starting a transaction was interrupted: {e}")))?
 }
 
 impl From<sqlx::Error> for DbError {

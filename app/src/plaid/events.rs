@@ -57,7 +57,7 @@ pub fn action(webhook_type: &str, webhook_code: &str, payload: &serde_json::Valu
 
 /// Processes one claimed webhook in one transaction.
 pub async fn process(pool: &PgPool, hook: &WebhookRow) -> DbResult<Action> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::data::begin(pool).await?;
     let act = action(&hook.webhook_type, &hook.webhook_code, &hook.payload);
     if let (Some(item_id), Some(user_id)) = (hook.plaid_item_id, hook.user_id) {
         match &act {

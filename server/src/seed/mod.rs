@@ -62,7 +62,7 @@ pub async fn seed(pool: &PgPool, opts: &SeedOptions) -> Result<SeedReport> {
     let started = Instant::now();
     let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await??;
 
-    let mut tx = pool.begin().await?;
+    let mut tx = app::data::begin(pool).await?;
     sqlx::raw_sql(
         "SET LOCAL synchronous_commit = off; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL statement_timeout = 0",
     )

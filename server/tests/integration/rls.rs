@@ -73,3 +73,31 @@ async fn without_a_user_the_app_role_sees_nothing() {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&mut *tx).await.unwrap();
     assert_eq!(n, 0);
 }
+
+/// A request dropped while its BEGIN is in flight (the browser went away) must not hand
+/// its connection back to the pool inside that transaction, still acting as the user:
+/// the next borrower would run in it. The pool has one connection, so the check runs
+/// on the very connection the abandoned BEGIN used.
+#[tokio::test]
+async fn an_abandoned_begin_leaves_no_transaction_open_on_its_connection() {
+    let db = test_db().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(crate::harness::cluster().connect_options(&db.name))
+        .await
+        .unwrap();
+    // The sleep keeps Postgres from answering the BEGIN before the caller gives up.
+    let slow_begin = "BEGIN; SELECT set_config('role', 'manna_app', true), pg_sleep(0.3)".to_string();
+    let abandoned =
+        tokio::time::timeout(std::time::Duration::from_millis(50), app::data::begin_with(&pool, slow_begin)).await;
+    assert!(abandoned.is_err(), "the BEGIN should still have been in flight");
+    // Outside a transaction now() is this statement's start; inside the leaked one it
+    // would be the BEGIN's, from before the sleep. And the role would still be the app's.
+    let (fresh, role): (bool, String) =
+        sqlx::query_as("SELECT clock_timestamp() - now() < interval '100 ms', current_user::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(fresh, "the next borrower ran inside the abandoned transaction");
+    assert_ne!(role, "manna_app");
+}
