@@ -251,16 +251,16 @@ fn verdict(indexes: &[String], whole_tables: &[(String, i64)]) -> (Verdict, Stri
     if !large.is_empty() {
         return (Verdict::LargeScan, format!("WARNING: sequential scan of {}", large.join(", ")));
     }
-    let small =
-        whole_tables.iter().map(|(t, pages)| format!("{t} ({pages} page{})", if *pages == 1 { "" } else { "s" }));
-    let small = small.collect::<Vec<_>>().join(", ");
-    match (indexes.is_empty(), small.is_empty()) {
-        (true, _) => (Verdict::SmallTablesOnly, format!("index used: none; small tables read whole: {small}")),
-        (false, true) => (Verdict::OnIndex, format!("index used: {}", indexes.join(", "))),
-        (false, false) => {
-            (Verdict::OnIndex, format!("index used: {}; small tables read whole: {small}", indexes.join(", ")))
-        }
+    let small: Vec<String> = whole_tables
+        .iter()
+        .map(|(t, pages)| format!("{t} ({pages} page{})", if *pages == 1 { "" } else { "s" }))
+        .collect();
+    let mut text =
+        if indexes.is_empty() { "index used: none".to_string() } else { format!("index used: {}", indexes.join(", ")) };
+    if !small.is_empty() {
+        text.push_str(&format!("; small tables read whole: {}", small.join(", ")));
     }
+    (if indexes.is_empty() { Verdict::SmallTablesOnly } else { Verdict::OnIndex }, text)
 }
 
 #[derive(Default)]
