@@ -20,6 +20,7 @@ pub mod ssr {
         query: &TransactionQuery,
     ) -> Result<(Vec<ListRow>, bool), AppError> {
         let filter = crate::transactions::ssr::filter(conn, user, query).await?;
+        data::set_plan_mode(conn, &filter).await?;
         let mut out: Vec<ListRow> = Vec::new();
         let mut after = None;
         loop {

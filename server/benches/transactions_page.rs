@@ -114,9 +114,11 @@ async fn run() -> anyhow::Result<()> {
                     text: text.map(str::to_string),
                     ..Default::default()
                 };
-                // The same statements the app sends, in a plain transaction: no role
-                // switch, no row-level security, no session check, no HTTP.
-                let mut tx = pool.begin().await?;
+                // The same statements the app sends, in a plain transaction planned as
+                // the app's is: no role switch, no row-level security, no session check,
+                // no HTTP.
+                let plan = filter.plan_mode().map(|m| format!("; SET LOCAL plan_cache_mode = {m}")).unwrap_or_default();
+                let mut tx = app::data::begin_with(&pool, format!("BEGIN{plan}")).await?;
                 let rows = app::data::transactions::list(&mut tx, user_id, &filter, None, 51).await?;
                 anyhow::ensure!(!rows.is_empty(), "no rows");
                 Ok(())

@@ -54,11 +54,25 @@ pub type DbResult<T> = Result<T, DbError>;
 /// even where a query forgot its `user_id` filter. Every read or write on behalf of a
 /// user goes through one of these.
 pub async fn user_tx(pool: &sqlx::PgPool, user_id: uuid::Uuid) -> DbResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    user_tx_planned(pool, user_id, None).await
+}
+
+/// [`user_tx`] that also sets `plan_cache_mode` (one of Postgres's values, e.g. from
+/// [`transactions::plan_mode`]) for the whole transaction, in the same round trip.
+pub async fn user_tx_planned(
+    pool: &sqlx::PgPool,
+    user_id: uuid::Uuid,
+    plan_mode: Option<&'static str>,
+) -> DbResult<sqlx::Transaction<'static, sqlx::Postgres>> {
     // One round trip: BEGIN and the settings go as one simple query. The id is a
-    // formatted Uuid (hex and dashes), so inlining it is safe.
+    // formatted Uuid (hex and dashes) and the mode one of our constants, so inlining
+    // them is safe.
+    let plan = plan_mode.map(|m| format!(", set_config('plan_cache_mode', '{m}', true)")).unwrap_or_default();
     Ok(begin_with(
         pool,
-        format!("BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true)"),
+        format!(
+            "BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true){plan}"
+        ),
     )
     .await?)
 }

@@ -232,7 +232,10 @@ pub async fn create_manual(
     .ok_or(DbError::NotFound)
 }
 
-/// How the list's statement is planned, for the surrounding transaction only.
+/// How the list's statement is planned: a `plan_cache_mode` for the surrounding
+/// transaction, or `None` to leave it to Postgres. The caller sets it, ideally on the
+/// transaction's BEGIN ([`super::user_tx_planned`]), else with [`set_plan_mode`]:
+/// as a statement of its own it cost a round trip per page.
 ///
 /// A text search is planned for its own pattern every time: with a generic plan the
 /// planner cannot tell a common word (walk the date index, stop at the page) from a
@@ -243,21 +246,38 @@ pub async fn create_manual(
 /// thirds of a page render's database time, for the same index walk each time. Those
 /// shapes use the generic plan. Filters whose best plan depends on their values
 /// (categories, tags, amounts) are left to Postgres.
-async fn choose_plan_mode(conn: &mut PgConnection, f: &ListFilter) -> DbResult<()> {
-    let statement = if f.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-        "SET LOCAL plan_cache_mode = force_custom_plan"
-    } else if f.category.is_none() && f.tags.is_empty() && f.min_amount.is_none() && f.max_amount.is_none() {
-        "SET LOCAL plan_cache_mode = force_generic_plan"
+pub fn plan_mode(has_text: bool, value_dependent: bool) -> Option<&'static str> {
+    if has_text {
+        Some("force_custom_plan")
+    } else if !value_dependent {
+        Some("force_generic_plan")
     } else {
-        return Ok(());
-    };
-    sqlx::query(statement).execute(conn).await?;
+        None
+    }
+}
+
+impl ListFilter {
+    /// [`plan_mode`] for this filter.
+    pub fn plan_mode(&self) -> Option<&'static str> {
+        let value_dependent =
+            self.category.is_some() || !self.tags.is_empty() || self.min_amount.is_some() || self.max_amount.is_some();
+        plan_mode(self.text.as_deref().is_some_and(|t| !t.trim().is_empty()), value_dependent)
+    }
+}
+
+/// Sets the filter's [`plan_mode`] for the rest of the transaction (when the
+/// transaction was not opened with it).
+pub async fn set_plan_mode(conn: &mut PgConnection, f: &ListFilter) -> DbResult<()> {
+    if let Some(mode) = f.plan_mode() {
+        sqlx::query(&format!("SET LOCAL plan_cache_mode = {mode}")).execute(conn).await?;
+    }
     Ok(())
 }
 
 /// Query `transactions_page`: keyset-paginated over `transactions_user_date_idx` or
 /// `transactions_user_amount_idx` (the trigram index for text). Only the active filters
-/// become predicates, so each shape gets its own plan; never OFFSET.
+/// become predicates, so each shape gets its own plan; never OFFSET. Plan it first
+/// ([`plan_mode`]).
 pub async fn list(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -270,7 +290,6 @@ pub async fn list(
         Sort::AmountAsc => " ORDER BY t.amount ASC, t.id ASC",
         Sort::AmountDesc => " ORDER BY t.amount DESC, t.id DESC",
     };
-    choose_plan_mode(conn, f).await?;
     let mut q = QueryBuilder::<Postgres>::new(LIST_OUTER);
     q.push(LIST_INNER).push_bind(user_id);
     push_filter(&mut q, f);
@@ -294,9 +313,8 @@ pub struct Totals {
 }
 
 /// Query `transactions_totals`: count and sums over the whole filtered set (the same
-/// predicates and index as the list, aggregated).
+/// predicates and index as the list, aggregated). Plan it first ([`plan_mode`]).
 pub async fn totals(conn: &mut PgConnection, user_id: Uuid, f: &ListFilter, from_key: Option<Key>) -> DbResult<Totals> {
-    choose_plan_mode(conn, f).await?;
     let mut q = QueryBuilder::<Postgres>::new(
         "SELECT count(*) AS count,
                 coalesce(sum(t.amount) FILTER (WHERE t.amount > 0), 0) AS inflow,

@@ -65,6 +65,7 @@ async fn load_dashboard() -> Result<Dashboard, AppError> {
         })
         .collect();
     let newest = transactions::ListFilter::default();
+    transactions::set_plan_mode(&mut tx, &newest).await?;
     let recent = transactions::list(&mut tx, user_id, &newest, None, 10).await?.into_iter().map(Into::into).collect();
     Ok(Dashboard {
         display_name: user.display_name,

@@ -3,7 +3,7 @@
 use super::*;
 use crate::auth::ssr::{CurrentUser, actor, pool, require_user};
 use crate::data::transactions::{self as data, CategoryFilter, EditableRow, Key, ListFilter, Patch, Sort};
-use crate::data::{DbError, audit, categories, user_tx};
+use crate::data::{DbError, audit, categories, user_tx, user_tx_planned};
 use crate::input;
 use manna_core::ledger::{check_split, parse_tags};
 use manna_core::period::Preset;
@@ -37,6 +37,14 @@ pub fn cursor_text(key: Key) -> String {
 }
 
 /// The filter a query asks for, checked against what the user owns.
+/// The list's plan mode read off the query itself, before its filter is resolved
+/// (which needs the transaction), so that it rides on the transaction's BEGIN. It
+/// agrees with [`data::ListFilter::plan_mode`] of the resolved filter.
+fn plan_mode(q: &TransactionQuery) -> Option<&'static str> {
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    data::plan_mode(given(&q.q), given(&q.category) || given(&q.tags) || given(&q.min) || given(&q.max))
+}
+
 pub(crate) async fn filter(
     conn: &mut PgConnection,
     user: &CurrentUser,
@@ -95,7 +103,7 @@ pub(crate) async fn filter(
 
 pub async fn list(query: TransactionQuery) -> Result<TransactionPage, AppError> {
     let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let mut tx = user_tx_planned(&pool()?, user.user_id, plan_mode(&query)).await?;
     let filter = filter(&mut tx, &user, &query).await?;
     let after = cursor(filter.sort, query.after.as_deref())?;
     let mut rows = data::list(&mut tx, user.user_id, &filter, after, PAGE_SIZE + 1).await?;
@@ -108,7 +116,7 @@ pub async fn list(query: TransactionQuery) -> Result<TransactionPage, AppError> 
 
 pub async fn totals(query: TransactionQuery, first: Option<String>) -> Result<FilterTotals, AppError> {
     let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let mut tx = user_tx_planned(&pool()?, user.user_id, plan_mode(&query)).await?;
     let filter = filter(&mut tx, &user, &query).await?;
     let first = cursor(filter.sort, first.as_deref())?;
     let t = data::totals(&mut tx, user.user_id, &filter, first).await?;
@@ -348,4 +356,51 @@ pub async fn delete(id: &str) -> Result<(), AppError> {
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn the_plan_mode_read_off_the_query_is_the_resolved_filters() {
+        let query = |edit: fn(&mut TransactionQuery)| {
+            let mut q = TransactionQuery { from: Some("2024-01-01".into()), ..Default::default() };
+            edit(&mut q);
+            q
+        };
+        let filter = |edit: fn(&mut ListFilter)| {
+            let mut f = ListFilter { from: chrono::NaiveDate::from_ymd_opt(2024, 1, 1), ..Default::default() };
+            edit(&mut f);
+            f
+        };
+        let cases = [
+            (query(|_| {}), filter(|_| {}), Some("force_generic_plan")),
+            (query(|q| q.q = Some(" ".into())), filter(|f| f.text = Some(" ".into())), Some("force_generic_plan")),
+            (
+                query(|q| q.q = Some("coffee".into())),
+                filter(|f| f.text = Some("coffee".into())),
+                Some("force_custom_plan"),
+            ),
+            (
+                query(|q| (q.q, q.min) = (Some("coffee".into()), Some("5".into()))),
+                filter(|f| (f.text, f.min_amount) = (Some("coffee".into()), Some(Decimal::from(5)))),
+                Some("force_custom_plan"),
+            ),
+            (query(|q| q.min = Some("5".into())), filter(|f| f.min_amount = Some(Decimal::from(5))), None),
+            (query(|q| q.max = Some("5".into())), filter(|f| f.max_amount = Some(Decimal::from(5))), None),
+            (query(|q| q.tags = Some("trip".into())), filter(|f| f.tags = vec!["trip".into()]), None),
+            (
+                query(|q| q.category = Some("none".into())),
+                filter(|f| f.category = Some(CategoryFilter::Uncategorized)),
+                None,
+            ),
+            (query(|q| q.min = Some("".into())), filter(|_| {}), Some("force_generic_plan")),
+        ];
+        for (q, f, expected) in cases {
+            assert_eq!(plan_mode(&q), expected, "{q:?}");
+            assert_eq!(f.plan_mode(), expected, "{f:?}");
+        }
+    }
 }
