@@ -91,7 +91,7 @@ pub async fn close_financial_account(id: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::LedgerAccount;
-    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, accounts, audit, user_tx};
     use crate::error::AppError;
     use manna_core::accounts::{NewAccount, parse_account_name};
@@ -119,15 +119,13 @@ mod ssr {
     }
 
     pub async fn list() -> Result<Vec<LedgerAccount>, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let rows = accounts::list_all(&mut tx, user.user_id).await?;
         Ok(rows.into_iter().map(ledger_account).collect())
     }
 
     pub async fn choices() -> Result<super::PickerChoices, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let accounts = accounts::list_all(&mut tx, user.user_id).await?.into_iter().map(ledger_account).collect();
         let categories = crate::data::categories::visible(&mut tx, user.user_id, false)
             .await?
@@ -155,8 +153,7 @@ mod ssr {
     }
 
     pub async fn create(new: NewAccount) -> Result<Uuid, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let id = accounts::create_manual(&mut tx, user.user_id, &new).await?;
         audit::record(
             &mut tx,

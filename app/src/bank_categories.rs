@@ -31,7 +31,7 @@ pub async fn map_bank_category(code: String, #[server(default)] category: String
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, DbResult, audit, categories, user_tx, users};
     use crate::input;
     use manna_core::bank_categories::{DEFAULTS, is_known, resolve};
@@ -62,8 +62,7 @@ pub mod ssr {
     }
 
     pub async fn list() -> Result<Vec<BankCategoryLine>, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let chosen = users::bank_category_choices(&mut tx, user.user_id).await?;
         let by_name = defaults_by_name(&mut tx, user.user_id).await?;
         Ok(DEFAULTS

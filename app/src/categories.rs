@@ -137,7 +137,7 @@ pub async fn tax_summary(#[server(default)] year: Option<i32>) -> Result<TaxYear
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, audit, categories, tax, user_tx};
     use crate::input;
 
@@ -146,8 +146,7 @@ mod ssr {
     }
 
     pub async fn list(counts: bool) -> Result<Vec<Category>, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         Ok(categories::visible(&mut tx, user.user_id, counts).await?.into_iter().map(Category::from).collect())
     }
 
@@ -260,8 +259,7 @@ mod ssr {
     }
 
     pub async fn tax_summary(year: Option<i32>) -> Result<TaxYearSummary, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let (fiscal_year_start_month, currency) = tax::fiscal_start(&mut tx, user.user_id).await?;
         let currency = manna_core::Currency::parse(&currency).unwrap_or(manna_core::Currency::USD);
         let years = tax::years(&mut tx, user.user_id).await?;

@@ -116,7 +116,7 @@ pub async fn explain_category(id: String) -> Result<Explanation, AppError> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, DbResult, audit, predictions, rules, user_tx};
     use crate::input;
     use manna_core::categorizer::{self, DEFAULT_THRESHOLD, Example, Model};
@@ -433,8 +433,7 @@ pub mod ssr {
     }
 
     pub async fn suggest() -> Result<SuggestOutcome, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let (predicted, applied) = predict(&mut tx, user.user_id, &[], SUGGEST_BATCH).await?;
         if predicted > 0 {
             audit::record(
@@ -450,8 +449,7 @@ pub mod ssr {
     }
 
     pub async fn quality() -> Result<Option<ModelReport>, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let trained = model_for(&mut tx, user.user_id).await?;
         let rows = predictions::training_rows(&mut tx, user.user_id).await?;
         let feedback = predictions::feedback_by_month(&mut tx, user.user_id).await?;

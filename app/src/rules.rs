@@ -130,7 +130,7 @@ pub async fn apply_rule(id: String) -> Result<u64, AppError> {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::auth::ssr::{actor, pool, require_user};
+    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::categorize::ssr::{facts, rule_changes};
     use crate::data::{DbError, accounts, audit, categories, rules, user_tx};
     use crate::input;
@@ -376,8 +376,7 @@ pub mod ssr {
     }
 
     pub async fn list() -> Result<Vec<RuleView>, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let names = names(&mut tx, user.user_id).await?;
         Ok(rules::all(&mut tx, user.user_id)
             .await?
@@ -527,8 +526,7 @@ pub mod ssr {
     }
 
     pub async fn preview(input: RuleInput) -> Result<RulePreview, AppError> {
-        let user = require_user().await?;
-        let mut tx = user_tx(&pool()?, user.user_id).await?;
+        let (user, mut tx) = require_user_tx(None).await?;
         let (_, mode, conditions, actions) = parse(&mut tx, user.user_id, &input).await?;
         let rule = Rule::compile(Uuid::nil(), mode, &conditions, actions.clone())
             .map_err(|e| AppError::Invalid(e.to_string()))?;

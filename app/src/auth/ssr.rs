@@ -8,6 +8,7 @@ use manna_core::identity::Email;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
 use std::sync::LazyLock;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -127,14 +128,36 @@ pub fn client_ip_from(
 /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
 /// on the next request after it was revoked.
 pub async fn require_user() -> Result<CurrentUser, AppError> {
+    signed_in(&mut None).await
+}
+
+/// [`require_user`] and a transaction acting for them ([`crate::data::user_tx_planned`]),
+/// on the connection the session check used when this call made it: handing it on
+/// saves returning it to the pool, which costs a round trip.
+pub async fn require_user_tx(
+    plan_mode: Option<&'static str>,
+) -> Result<(CurrentUser, sqlx::Transaction<'static, sqlx::Postgres>), AppError> {
+    let mut spare = None;
+    let user = signed_in(&mut spare).await?;
+    let tx = match spare {
+        Some(conn) => crate::data::user_tx_on(conn, user.user_id, plan_mode).await?,
+        None => crate::data::user_tx_planned(&pool()?, user.user_id, plan_mode).await?,
+    };
+    Ok((user, tx))
+}
+
+/// The request's signed-in user; `spare` gets the session check's connection when
+/// this call made the check.
+async fn signed_in(spare: &mut Option<PoolConnection<sqlx::Postgres>>) -> Result<CurrentUser, AppError> {
+    let check = async |spare: &mut Option<PoolConnection<sqlx::Postgres>>| {
+        let (user, conn) = check_session(&pool()?, &session().await?, client_ip().await).await;
+        *spare = conn;
+        user
+    };
     // The server functions of one page render share their request's answer.
     match use_context::<RequestUser>() {
-        Some(cached) => cached
-            .0
-            .get_or_init(|| async { user_of_session(&pool()?, &session().await?, client_ip().await).await })
-            .await
-            .clone(),
-        None => user_of_session(&pool()?, &session().await?, client_ip().await).await,
+        Some(cached) => cached.0.get_or_init(|| check(spare)).await.clone(),
+        None => check(spare).await,
     }
 }
 
@@ -156,13 +179,32 @@ pub async fn user_of_session(
     session: &Session,
     client_ip: Option<std::net::IpAddr>,
 ) -> Result<CurrentUser, AppError> {
-    let auth: Option<SessionAuth> = session.get(SESSION_KEY).await.map_err(session_store_failed)?;
-    let Some(auth) = auth else {
-        return Err(AppError::Unauthorized);
+    check_session(pool, session, client_ip).await.0
+}
+
+/// [`user_of_session`], and the pool connection it read the session with, free and
+/// outside any transaction (none when it never got one, or used it for a write).
+async fn check_session(
+    pool: &PgPool,
+    session: &Session,
+    client_ip: Option<std::net::IpAddr>,
+) -> (Result<CurrentUser, AppError>, Option<PoolConnection<sqlx::Postgres>>) {
+    let auth = match session.get::<SessionAuth>(SESSION_KEY).await {
+        Ok(Some(auth)) => auth,
+        Ok(None) => return (Err(AppError::Unauthorized), None),
+        Err(e) => return (Err(session_store_failed(e)), None),
     };
-    let Some(live) = sessions::find_live(pool, auth.user_session_id, &hash_key(&auth.key)).await? else {
-        let _ = session.remove_value(SESSION_KEY).await;
-        return Err(AppError::Unauthorized);
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => return (Err(DbError::from(e).into()), None),
+    };
+    let live = match sessions::find_live(&mut conn, auth.user_session_id, &hash_key(&auth.key)).await {
+        Ok(Some(live)) => live,
+        Ok(None) => {
+            let _ = session.remove_value(SESSION_KEY).await;
+            return (Err(AppError::Unauthorized), Some(conn));
+        }
+        Err(e) => return (Err(e.into()), None),
     };
     let user = CurrentUser { user_id: live.user_id, user_session_id: auth.user_session_id };
     if let Some(request) = use_context::<RequestUser>() {
@@ -170,31 +212,44 @@ pub async fn user_of_session(
             request.1.set(super::SignedInUser { email: live.email.clone(), display_name: live.display_name.clone() });
     }
     if moved_network(live.ip.as_deref(), client_ip) && !live.network_flagged {
-        // A sign-in carried to another network is suspicious; with two-factor
-        // sign-in on, it must prove the second factor again: it ends here.
-        let end_it = live.mfa_enabled;
-        let mut tx = crate::data::begin(pool).await.map_err(DbError::from)?;
-        sessions::flag_network_change(&mut tx, user.user_session_id, end_it).await?;
-        let actor = audit::Actor {
-            user_id: Some(user.user_id),
-            session_id: Some(user.user_session_id),
-            ip: client_ip.map(|ip| ip.to_string()),
-            ..Default::default()
-        };
-        audit::record(
-            &mut tx,
-            &actor,
-            audit::Entry::new("auth.network_changed", "user_session", Some(user.user_session_id))
-                .impact(audit::Impact::High)
-                .old(serde_json::json!({"ip": live.ip}))
-                .new_values(serde_json::json!({"ended": end_it})),
-        )
-        .await?;
-        tx.commit().await.map_err(DbError::from)?;
-        if end_it {
-            let _ = session.remove_value(SESSION_KEY).await;
-            return Err(AppError::Unauthorized);
-        }
+        // The write takes the connection: holding it while waiting for another could
+        // starve the pool.
+        return (flag_network_change(conn, session, user, &live, client_ip).await, None);
+    }
+    (Ok(user), Some(conn))
+}
+
+/// A sign-in carried to another network is suspicious; with two-factor sign-in on,
+/// it must prove the second factor again: it ends here.
+async fn flag_network_change(
+    conn: PoolConnection<sqlx::Postgres>,
+    session: &Session,
+    user: CurrentUser,
+    live: &sessions::LiveSession,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<CurrentUser, AppError> {
+    let end_it = live.mfa_enabled;
+    let mut tx = crate::data::begin_on(conn, "BEGIN".to_string()).await.map_err(DbError::from)?;
+    sessions::flag_network_change(&mut tx, user.user_session_id, end_it).await?;
+    let actor = audit::Actor {
+        user_id: Some(user.user_id),
+        session_id: Some(user.user_session_id),
+        ip: client_ip.map(|ip| ip.to_string()),
+        ..Default::default()
+    };
+    audit::record(
+        &mut tx,
+        &actor,
+        audit::Entry::new("auth.network_changed", "user_session", Some(user.user_session_id))
+            .impact(audit::Impact::High)
+            .old(serde_json::json!({"ip": live.ip}))
+            .new_values(serde_json::json!({"ended": end_it})),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    if end_it {
+        let _ = session.remove_value(SESSION_KEY).await;
+        return Err(AppError::Unauthorized);
     }
     Ok(user)
 }

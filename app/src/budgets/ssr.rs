@@ -1,7 +1,7 @@
 //! The server side of `budgets`: authenticate, parse, call the data layer, audit.
 
 use super::*;
-use crate::auth::ssr::{actor, pool, require_user};
+use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
 use crate::data::{DbError, audit, budgets, categories, tax, user_tx};
 use crate::input;
 use manna_core::budget::{self as math, Figures, Period, TreeNode};
@@ -37,8 +37,7 @@ async fn currency(conn: &mut PgConnection, user_id: Uuid) -> Result<(Currency, u
 }
 
 pub async fn overview() -> Result<BudgetsOverview, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let (user, mut tx) = require_user_tx(None).await?;
     let (currency, _) = currency(&mut tx, user.user_id).await?;
     let mut rows = budgets::list(&mut tx, user.user_id, MAX_LISTED + 1).await?;
     let truncated = rows.len() as i64 > MAX_LISTED;
@@ -247,8 +246,7 @@ pub async fn view(id: &str) -> Result<BudgetView, AppError> {
 }
 
 pub async fn status() -> Result<Option<BudgetStatus>, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let (user, mut tx) = require_user_tx(None).await?;
     let Some(row) = budgets::current(&mut tx, user.user_id, today()).await? else {
         return Ok(None);
     };

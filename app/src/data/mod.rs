@@ -64,17 +64,26 @@ pub async fn user_tx_planned(
     user_id: uuid::Uuid,
     plan_mode: Option<&'static str>,
 ) -> DbResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    Ok(begin_with(pool, user_begin(user_id, plan_mode)).await?)
+}
+
+/// [`user_tx_planned`] on a connection the caller already holds (free, outside any
+/// transaction).
+pub async fn user_tx_on(
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    user_id: uuid::Uuid,
+    plan_mode: Option<&'static str>,
+) -> DbResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+    Ok(begin_on(conn, user_begin(user_id, plan_mode)).await?)
+}
+
+/// The statement that opens a user's transaction.
+fn user_begin(user_id: uuid::Uuid, plan_mode: Option<&'static str>) -> String {
     // One round trip: BEGIN and the settings go as one simple query. The id is a
     // formatted Uuid (hex and dashes) and the mode one of our constants, so inlining
     // them is safe.
     let plan = plan_mode.map(|m| format!(", set_config('plan_cache_mode', '{m}', true)")).unwrap_or_default();
-    Ok(begin_with(
-        pool,
-        format!(
-            "BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true){plan}"
-        ),
-    )
-    .await?)
+    format!("BEGIN; SELECT set_config('role', 'manna_app', true), set_config('app.user_id', '{user_id}', true){plan}")
 }
 
 /// A plain transaction (as the database owner), safe to abandon: use this, never
@@ -98,6 +107,16 @@ pub async fn begin_with(
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let pool = pool.clone();
     tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("starting a transaction was interrupted: {e}")))?
+}
+
+/// [`begin_with`] on a connection the caller holds (free, outside any transaction).
+pub async fn begin_on(
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    statement: String,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    tokio::spawn(sqlx::Transaction::begin(conn, Some(statement.into())))
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("starting a transaction was interrupted: {e}")))?
 }

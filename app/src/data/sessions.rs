@@ -2,7 +2,7 @@
 
 use super::DbResult;
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub struct NewSession<'a> {
@@ -58,7 +58,7 @@ pub struct LiveSession {
 /// The live session with this id and key: not revoked, not expired. Marks it seen
 /// (at most once a minute: a write, and a row lock, on every request would
 /// serialize a user's concurrent requests on this one row).
-pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Option<LiveSession>> {
+pub async fn find_live(conn: &mut PgConnection, id: Uuid, key_hash: &[u8]) -> DbResult<Option<LiveSession>> {
     // A plain read on every request; the rare touch is its own statement (a
     // data-modifying CTE here cost every request a write plan and a table lock).
     let live = sqlx::query_as::<_, LiveSession>(
@@ -69,7 +69,7 @@ pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Opt
     )
     .bind(id)
     .bind(key_hash)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     if live.as_ref().is_some_and(|l| l.seen_long_ago) {
         sqlx::query(
@@ -77,7 +77,7 @@ pub async fn find_live(pool: &PgPool, id: Uuid, key_hash: &[u8]) -> DbResult<Opt
              WHERE id = $1 AND last_seen_at < now() - interval '1 minute'",
         )
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(live)

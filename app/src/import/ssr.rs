@@ -2,7 +2,7 @@
 //! file, match it against the account, write the batch (one transaction), undo it.
 
 use super::{Batch, Imported, Preview, PreviewRow};
-use crate::auth::ssr::{actor, pool, require_user};
+use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
 use crate::categorize::ssr as categorize;
 use crate::data::imports::{self, ImportRows, NewBatch, TargetAccount};
 use crate::data::predictions::{self, NewPrediction, Unpredicted};
@@ -392,8 +392,7 @@ pub async fn import(
 }
 
 pub async fn batches() -> Result<Vec<Batch>, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let (user, mut tx) = require_user_tx(None).await?;
     Ok(imports::batches(&mut tx, user.user_id, 50)
         .await?
         .into_iter()

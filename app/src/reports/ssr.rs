@@ -1,7 +1,7 @@
 //! The server side of `reports`: authenticate, parse, call the data layer, audit.
 
 use super::*;
-use crate::auth::ssr::{actor, pool, require_user};
+use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
 use crate::data::{DbError, audit, categories, reports, tax, user_tx};
 use crate::input;
 use manna_core::report::{Category, CategoryKind, analysis, statements};
@@ -273,8 +273,7 @@ fn snapshot(row: &reports::ReportRow) -> Result<Report, AppError> {
 }
 
 pub async fn list() -> Result<Vec<SavedSummary>, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx(&pool()?, user.user_id).await?;
+    let (user, mut tx) = require_user_tx(None).await?;
     let rows = reports::latest(&mut tx, user.user_id, 200).await?;
     Ok(rows
         .into_iter()

@@ -1,9 +1,9 @@
 //! The server side of `transactions`: SQL through the data layer, sessions, audit.
 
 use super::*;
-use crate::auth::ssr::{CurrentUser, actor, pool, require_user};
+use crate::auth::ssr::{CurrentUser, actor, pool, require_user, require_user_tx};
 use crate::data::transactions::{self as data, CategoryFilter, EditableRow, Key, ListFilter, Patch, Sort};
-use crate::data::{DbError, audit, categories, user_tx, user_tx_planned};
+use crate::data::{DbError, audit, categories, user_tx};
 use crate::input;
 use manna_core::ledger::{check_split, parse_tags};
 use manna_core::period::Preset;
@@ -102,8 +102,7 @@ pub(crate) async fn filter(
 }
 
 pub async fn list(query: TransactionQuery) -> Result<TransactionPage, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx_planned(&pool()?, user.user_id, plan_mode(&query)).await?;
+    let (user, mut tx) = require_user_tx(plan_mode(&query)).await?;
     let filter = filter(&mut tx, &user, &query).await?;
     let after = cursor(filter.sort, query.after.as_deref())?;
     let mut rows = data::list(&mut tx, user.user_id, &filter, after, PAGE_SIZE + 1).await?;
@@ -115,8 +114,7 @@ pub async fn list(query: TransactionQuery) -> Result<TransactionPage, AppError> 
 }
 
 pub async fn totals(query: TransactionQuery, first: Option<String>) -> Result<FilterTotals, AppError> {
-    let user = require_user().await?;
-    let mut tx = user_tx_planned(&pool()?, user.user_id, plan_mode(&query)).await?;
+    let (user, mut tx) = require_user_tx(plan_mode(&query)).await?;
     let filter = filter(&mut tx, &user, &query).await?;
     let first = cursor(filter.sort, first.as_deref())?;
     let t = data::totals(&mut tx, user.user_id, &filter, first).await?;

@@ -87,15 +87,24 @@ async fn an_abandoned_begin_leaves_no_transaction_open_on_its_connection() {
         .await
         .unwrap();
     // The sleep keeps Postgres from answering the BEGIN before the caller gives up.
-    let slow_begin = "BEGIN; SELECT set_config('role', 'manna_app', true), pg_sleep(0.3)".to_string();
-    let abandoned =
-        tokio::time::timeout(std::time::Duration::from_millis(50), app::data::begin_with(&pool, slow_begin)).await;
+    let slow_begin = || "BEGIN; SELECT set_config('role', 'manna_app', true), pg_sleep(0.3)".to_string();
+    let give_up = std::time::Duration::from_millis(50);
+    let abandoned = tokio::time::timeout(give_up, app::data::begin_with(&pool, slow_begin())).await;
     assert!(abandoned.is_err(), "the BEGIN should still have been in flight");
+    assert_next_borrower_starts_clean(&pool).await;
+    // The same on a connection the caller held (the session check's, handed on).
+    let conn = pool.acquire().await.unwrap();
+    let abandoned = tokio::time::timeout(give_up, app::data::begin_on(conn, slow_begin())).await;
+    assert!(abandoned.is_err(), "the BEGIN should still have been in flight");
+    assert_next_borrower_starts_clean(&pool).await;
+}
+
+async fn assert_next_borrower_starts_clean(pool: &sqlx::PgPool) {
     // Outside a transaction now() is this statement's start; inside the leaked one it
     // would be the BEGIN's, from before the sleep. And the role would still be the app's.
     let (fresh, role): (bool, String) =
         sqlx::query_as("SELECT clock_timestamp() - now() < interval '100 ms', current_user::text")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
     assert!(fresh, "the next borrower ran inside the abandoned transaction");
