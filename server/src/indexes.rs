@@ -2,7 +2,7 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 9] = [
+const INDEX_MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
     include_str!("../../migrations/20250101000011_categorization.sql"),
@@ -12,6 +12,7 @@ const INDEX_MIGRATIONS: [&str; 9] = [
     include_str!("../../migrations/20250101000016_import_batches.sql"),
     include_str!("../../migrations/20250101000018_bulk_insert_tax_year.sql"),
     include_str!("../../migrations/20250101000019_drop_business_date_index.sql"),
+    include_str!("../../migrations/20250101000020_bulk_insert_index_diet.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

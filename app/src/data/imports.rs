@@ -208,7 +208,7 @@ pub async fn insert_rows(
 pub async fn merge_pending_index_entries(pool: &sqlx::PgPool) -> DbResult<()> {
     sqlx::query(
         "SELECT gin_clean_pending_list('transactions_search_trgm'::regclass),
-                gin_clean_pending_list('transactions_tags_gin'::regclass)",
+                gin_clean_pending_list('transactions_tagged_gin'::regclass)",
     )
     .execute(pool)
     .await?;

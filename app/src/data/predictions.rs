@@ -213,8 +213,8 @@ pub struct Alternative {
 }
 
 /// The review queue: the user's uncategorized rows, newest first, with the model's
-/// suggestion where there is one (`transactions_uncategorized_idx`). Keyset pages.
-/// Reconciled rows are left out: they are locked until un-reconciled.
+/// suggestion where there is one (`transactions_user_category_date_idx`, category
+/// NULL). Keyset pages. Reconciled rows are left out: they are locked until un-reconciled.
 pub async fn queue(
     conn: &mut PgConnection,
     user_id: Uuid,

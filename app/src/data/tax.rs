@@ -13,16 +13,20 @@ pub async fn fiscal_start(conn: &mut PgConnection, user_id: Uuid) -> DbResult<(i
         .await?)
 }
 
-/// Query `tax_years`: the tax years the user has transactions in, newest first
-/// (a loose index scan over `transactions_user_tax_year_idx`, one probe per year).
+/// Query `tax_years`: the tax years the user has transactions in, newest first. A
+/// row's tax year is a function of its date (and the owner's fiscal year start), so
+/// this is a loose index scan over the date index `transactions_user_date_idx`: one
+/// probe per year, each for the newest row dated before the year found last began.
 pub async fn years(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<i32>> {
     Ok(sqlx::query_scalar(
-        "WITH RECURSIVE y AS (
-             (SELECT tax_year FROM transactions WHERE user_id = $1 ORDER BY tax_year DESC LIMIT 1)
+        "WITH RECURSIVE f AS (SELECT fiscal_year_start_month::int AS start FROM users WHERE id = $1),
+         y AS (
+             (SELECT t.tax_year FROM transactions t WHERE t.user_id = $1 ORDER BY t.date DESC LIMIT 1)
              UNION ALL
-             SELECT (SELECT t.tax_year FROM transactions t WHERE t.user_id = $1 AND t.tax_year < y.tax_year
-                     ORDER BY t.tax_year DESC LIMIT 1)
-             FROM y WHERE y.tax_year IS NOT NULL)
+             SELECT (SELECT t.tax_year FROM transactions t
+                     WHERE t.user_id = $1 AND t.date < manna_tax_year_start(y.tax_year, f.start)
+                     ORDER BY t.date DESC LIMIT 1)
+             FROM y, f WHERE y.tax_year IS NOT NULL)
          SELECT tax_year FROM y WHERE tax_year IS NOT NULL",
     )
     .bind(user_id)

@@ -48,7 +48,7 @@ pub struct ListFilter {
     pub reconciled: Option<bool>,
     pub business: Option<bool>,
     pub deductible: Option<bool>,
-    /// Rows carrying all of these tags (GIN `transactions_tags_gin`).
+    /// Rows carrying all of these tags (GIN `transactions_tagged_gin`).
     pub tags: Vec<String>,
     /// Matched against merchant, description and notes (trigram index).
     pub text: Option<String>,
@@ -133,7 +133,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
         }
     }
     if !f.tags.is_empty() {
-        q.push(" AND t.tags @> ").push_bind(f.tags.clone());
+        // `tags <> '{}'` follows from `@>` a non-empty list; saying it lets the partial
+        // index `transactions_tagged_gin` (untagged rows have no entry) serve the filter.
+        q.push(" AND t.tags <> '{}' AND t.tags @> ").push_bind(f.tags.clone());
     }
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         q.push(" AND t.search_text LIKE ").push_bind(like_pattern(text));

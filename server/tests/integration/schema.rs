@@ -262,3 +262,96 @@ async fn tax_years_stay_right_for_two_users_and_a_fiscal_change_in_one_transacti
         .unwrap();
     assert!(years.iter().all(|y| *y == 2024), "{years:?}");
 }
+
+/// The list of tax years is a loose scan over dates: every year with a row, newest
+/// first, across a fiscal year that does not start in January and a gap of a year.
+#[tokio::test]
+async fn the_tax_years_listed_are_those_of_the_rows_dates() {
+    let db = test_db().await;
+    let july = user(&db.pool, "july-years@example.com", 7).await;
+    let other = user(&db.pool, "january-years@example.com", 1).await;
+    let a = account(&db.pool, july, "A").await;
+    let b = account(&db.pool, other, "B").await;
+    for (owner, acct, date) in [
+        (july, a, "2021-06-30"), // tax year 2021
+        (july, a, "2021-07-01"), // 2022
+        (july, a, "2022-06-30"), // 2022
+        (july, a, "2024-07-01"), // 2025 (nothing in 2023 or 2024)
+        (other, b, "2019-03-01"),
+    ] {
+        sqlx::query(
+            "INSERT INTO transactions (user_id, account_id, amount, date, name) VALUES ($1, $2, -1, $3::date, 'x')",
+        )
+        .bind(owner)
+        .bind(acct)
+        .bind(date)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(app::data::tax::years(&mut conn, july).await.unwrap(), vec![2025, 2022, 2021]);
+    assert_eq!(app::data::tax::years(&mut conn, other).await.unwrap(), vec![2019]);
+    let nobody = user(&db.pool, "no-rows@example.com", 4).await;
+    assert_eq!(app::data::tax::years(&mut conn, nobody).await.unwrap(), Vec::<i32>::new());
+}
+
+/// A row's import batch is checked per statement, not by a foreign key: it must exist
+/// and be the row owner's, on insert and on update, and a batch that goes clears the
+/// reference (what ON DELETE SET NULL did).
+#[tokio::test]
+async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_reference() {
+    let db = test_db().await;
+    let owner = user(&db.pool, "batch-owner@example.com", 1).await;
+    let stranger = user(&db.pool, "batch-stranger@example.com", 1).await;
+    let a = account(&db.pool, owner, "A").await;
+    let s = account(&db.pool, stranger, "S").await;
+    let batch: Uuid = sqlx::query_scalar(
+        "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
+                                     rows_duplicate, rows_failed)
+         VALUES ($1, $2, 'a.csv', 'csv', repeat('a', 64), 2, 2, 0, 0) RETURNING id",
+    )
+    .bind(owner)
+    .bind(a)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let insert = "INSERT INTO transactions (user_id, account_id, amount, date, name, import_batch_id)
+                  SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row', $3 FROM generate_series(1, 3) i";
+    sqlx::query(insert).bind(owner).bind(a).bind(batch).execute(&db.pool).await.unwrap();
+    let count = |user: Uuid| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM transactions WHERE user_id = $1")
+                .bind(user)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count(owner).await, 3);
+
+    for (user_id, acct, bad_batch) in [(stranger, s, batch), (owner, a, Uuid::now_v7())] {
+        let err = sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).execute(&db.pool).await.unwrap_err();
+        let db_err = err.as_database_error().expect("a database error");
+        assert_eq!(db_err.code().as_deref(), Some("23503"), "{db_err}");
+        assert_eq!(db_err.constraint(), Some("transactions_import_batch_id_fkey"));
+    }
+    assert_eq!((count(owner).await, count(stranger).await), (3, 0), "a refused statement writes nothing");
+    let err = sqlx::query("UPDATE transactions SET import_batch_id = $2 WHERE user_id = $1")
+        .bind(owner)
+        .bind(Uuid::now_v7())
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("23503"));
+
+    sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(batch).execute(&db.pool).await.unwrap();
+    let still_pointing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1 AND import_batch_id IS NOT NULL")
+            .bind(owner)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((count(owner).await, still_pointing), (3, 0));
+}

@@ -99,7 +99,7 @@ async fn bulk_seeding_rebuilds_every_transactions_index() {
     }
     // create-indexes has nothing to do afterwards, and rebuilds a dropped one.
     assert_eq!(manna_server::maintenance::create_indexes(&db.pool, false).await.unwrap(), (0, 0));
-    sqlx::query("DROP INDEX transactions_tags_gin").execute(&db.pool).await.unwrap();
+    sqlx::query("DROP INDEX transactions_tagged_gin").execute(&db.pool).await.unwrap();
     assert_eq!(manna_server::maintenance::create_indexes(&db.pool, false).await.unwrap(), (1, 0));
     let report = manna_server::maintenance::analyze_performance(&db.pool).await.unwrap();
     assert!(report.contains("transactions_user_date_idx"), "{report}");
