@@ -11,6 +11,7 @@ mod faults;
 mod harness;
 mod http;
 mod import;
+mod keys;
 mod ledger;
 mod ledger_isolation;
 mod mfa;

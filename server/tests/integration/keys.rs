@@ -1,0 +1,171 @@
+//! The keys of `transactions` checked per statement (migrations 20 and 21): a row's
+//! account and import batch must be its owner's, on insert and on update, and what the
+//! foreign keys did when the referenced row goes still happens.
+
+use crate::harness::test_db;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn user(pool: &PgPool, email: &str) -> Uuid {
+    sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES ($1, '$argon2id$v=19$x') RETURNING id")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn account(pool: &PgPool, user_id: Uuid, name: &str) -> Uuid {
+    sqlx::query_scalar("INSERT INTO accounts (user_id, name, account_type) VALUES ($1, $2, 'depository') RETURNING id")
+        .bind(user_id)
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// The SQLSTATE and constraint name of a refused statement.
+fn key_violation(err: sqlx::Error) -> (String, String) {
+    let db = err.as_database_error().expect("a database error");
+    (db.code().unwrap_or_default().to_string(), db.constraint().unwrap_or_default().to_string())
+}
+
+const ACCOUNT_KEY: (&str, &str) = ("23503", "transactions_account_user_fkey");
+const BATCH_KEY: (&str, &str) = ("23503", "transactions_import_batch_id_fkey");
+
+fn is(found: (String, String), expected: (&str, &str)) -> bool {
+    found.0 == expected.0 && found.1 == expected.1
+}
+
+#[tokio::test]
+async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
+    let db = test_db().await;
+    let owner = user(&db.pool, "key-owner@example.com").await;
+    let stranger = user(&db.pool, "key-stranger@example.com").await;
+    let a = account(&db.pool, owner, "A").await;
+    let b = account(&db.pool, owner, "B").await;
+    let s = account(&db.pool, stranger, "S").await;
+    let insert = "INSERT INTO transactions (user_id, account_id, amount, date, name)
+                  SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row' FROM generate_series(1, 3) i";
+    sqlx::query(insert).bind(owner).bind(a).execute(&db.pool).await.unwrap();
+    sqlx::query(insert).bind(owner).bind(b).execute(&db.pool).await.unwrap();
+
+    // Another user's account, or none: refused, and nothing of the statement is written.
+    for (user_id, acct) in [(owner, s), (stranger, a), (owner, Uuid::now_v7())] {
+        let err = sqlx::query(insert).bind(user_id).bind(acct).execute(&db.pool).await.unwrap_err();
+        let found = key_violation(err);
+        assert!(is(found.clone(), ACCOUNT_KEY), "{found:?}");
+    }
+    // One bad row among good ones refuses the whole statement.
+    let err = sqlx::query(
+        "INSERT INTO transactions (user_id, account_id, amount, date, name)
+         VALUES ($1, $2, -1, '2024-02-01', 'good'), ($1, $3, -1, '2024-02-02', 'bad')",
+    )
+    .bind(owner)
+    .bind(a)
+    .bind(s)
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
+    assert!(is(key_violation(err), ACCOUNT_KEY));
+    assert_eq!((rows_of(&db.pool, owner).await, rows_of(&db.pool, stranger).await), (6, 0));
+
+    // Moving a row to another user's account is refused; to the owner's other one is not.
+    let err = sqlx::query("UPDATE transactions SET account_id = $2 WHERE account_id = $1")
+        .bind(a)
+        .bind(s)
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(is(key_violation(err), ACCOUNT_KEY));
+    let moved = sqlx::query("UPDATE transactions SET account_id = $2 WHERE id = (SELECT id FROM transactions WHERE account_id = $1 LIMIT 1)")
+        .bind(a)
+        .bind(b)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+
+    // An account's owner cannot change under its rows.
+    let err = sqlx::query("UPDATE accounts SET user_id = $2 WHERE id = $1")
+        .bind(a)
+        .bind(stranger)
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(is(key_violation(err), ACCOUNT_KEY));
+
+    // Removing an account removes its rows (a reconciled one too), and only its rows.
+    sqlx::query("UPDATE transactions SET reconciled = true, reconciled_at = now() WHERE account_id = $1")
+        .bind(a)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM accounts WHERE id = $1").bind(a).execute(&db.pool).await.unwrap();
+    let left: Vec<Uuid> = sqlx::query_scalar("SELECT account_id FROM transactions WHERE user_id = $1")
+        .bind(owner)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![b; 4]);
+    // And a user who goes takes their accounts and rows.
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(owner).execute(&db.pool).await.unwrap();
+    assert_eq!(rows_of(&db.pool, owner).await, 0);
+}
+
+/// A row's import batch is checked per statement, not by a foreign key: it must exist
+/// and be the row owner's, on insert and on update, and a batch that goes clears the
+/// reference (what ON DELETE SET NULL did).
+#[tokio::test]
+async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_reference() {
+    let db = test_db().await;
+    let owner = user(&db.pool, "batch-owner@example.com").await;
+    let stranger = user(&db.pool, "batch-stranger@example.com").await;
+    let a = account(&db.pool, owner, "A").await;
+    let s = account(&db.pool, stranger, "S").await;
+    let batch: Uuid = sqlx::query_scalar(
+        "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
+                                     rows_duplicate, rows_failed)
+         VALUES ($1, $2, 'a.csv', 'csv', repeat('a', 64), 2, 2, 0, 0) RETURNING id",
+    )
+    .bind(owner)
+    .bind(a)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let insert = "INSERT INTO transactions (user_id, account_id, amount, date, name, import_batch_id)
+                  SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row', $3 FROM generate_series(1, 3) i";
+    sqlx::query(insert).bind(owner).bind(a).bind(batch).execute(&db.pool).await.unwrap();
+    assert_eq!(rows_of(&db.pool, owner).await, 3);
+
+    for (user_id, acct, bad_batch) in [(stranger, s, batch), (owner, a, Uuid::now_v7())] {
+        let err = sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).execute(&db.pool).await.unwrap_err();
+        let found = key_violation(err);
+        assert!(is(found.clone(), BATCH_KEY), "{found:?}");
+    }
+    let written = (rows_of(&db.pool, owner).await, rows_of(&db.pool, stranger).await);
+    assert_eq!(written, (3, 0), "a refused statement writes nothing");
+    let err = sqlx::query("UPDATE transactions SET import_batch_id = $2 WHERE user_id = $1")
+        .bind(owner)
+        .bind(Uuid::now_v7())
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(is(key_violation(err), BATCH_KEY));
+
+    sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(batch).execute(&db.pool).await.unwrap();
+    let still_pointing: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1 AND import_batch_id IS NOT NULL")
+            .bind(owner)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((rows_of(&db.pool, owner).await, still_pointing), (3, 0));
+}
