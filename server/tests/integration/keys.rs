@@ -169,3 +169,89 @@ async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_re
             .unwrap();
     assert_eq!((rows_of(&db.pool, owner).await, still_pointing), (3, 0));
 }
+
+const CATEGORY_KEY: (&str, &str) = ("23503", "transactions_category_id_fkey");
+const RULE_KEY: (&str, &str) = ("23503", "transactions_rule_id_fkey");
+
+#[tokio::test]
+async fn a_rows_category_is_a_system_one_or_its_owners_and_its_rule_its_owners() {
+    let db = test_db().await;
+    let owner = user(&db.pool, "cat-owner@example.com").await;
+    let stranger = user(&db.pool, "cat-stranger@example.com").await;
+    let a = account(&db.pool, owner, "A").await;
+    let category = |user_id: Option<Uuid>, name: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>("INSERT INTO categories (user_id, name) VALUES ($1, $2) RETURNING id")
+                .bind(user_id)
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let rule = |user_id: Uuid| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>(
+                "INSERT INTO categorization_rules (user_id, name, conditions, actions)
+                 VALUES ($1, 'r', '[]'::jsonb, '{}'::jsonb) RETURNING id",
+            )
+            .bind(user_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let system = category(None, "Key test system").await;
+    let mine = category(Some(owner), "Mine").await;
+    let theirs = category(Some(stranger), "Theirs").await;
+    let my_rule = rule(owner).await;
+    let their_rule = rule(stranger).await;
+    let insert =
+        "INSERT INTO transactions (user_id, account_id, amount, date, name, category_id, category_source, rule_id)
+                  SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row', $3::uuid,
+                         CASE WHEN $3::uuid IS NOT NULL THEN 'rule'::category_source END, $4
+                  FROM generate_series(1, 2) i";
+    for (cat, r) in [(Some(system), None), (Some(mine), Some(my_rule)), (None, Some(my_rule))] {
+        sqlx::query(insert).bind(owner).bind(a).bind(cat).bind(r).execute(&db.pool).await.unwrap();
+    }
+    for (cat, r, key) in [
+        (Some(theirs), None, CATEGORY_KEY),
+        (Some(Uuid::now_v7()), None, CATEGORY_KEY),
+        (Some(mine), Some(their_rule), RULE_KEY),
+        (None, Some(Uuid::now_v7()), RULE_KEY),
+    ] {
+        let err = sqlx::query(insert).bind(owner).bind(a).bind(cat).bind(r).execute(&db.pool).await.unwrap_err();
+        let found = key_violation(err);
+        assert!(is(found.clone(), key), "{found:?}, expected {key:?}");
+    }
+    assert_eq!(rows_of(&db.pool, owner).await, 6, "refused statements write nothing");
+    for (set, value, key) in
+        [("category_id = $2, category_source = 'user'", theirs, CATEGORY_KEY), ("rule_id = $2", their_rule, RULE_KEY)]
+    {
+        let err = sqlx::query(&format!("UPDATE transactions SET {set} WHERE user_id = $1"))
+            .bind(owner)
+            .bind(value)
+            .execute(&db.pool)
+            .await
+            .unwrap_err();
+        assert!(is(key_violation(err), key));
+    }
+
+    // Removing a category or a rule leaves its rows, without it.
+    sqlx::query("DELETE FROM categories WHERE id = $1").bind(mine).execute(&db.pool).await.unwrap();
+    sqlx::query("DELETE FROM categorization_rules WHERE id = $1").bind(my_rule).execute(&db.pool).await.unwrap();
+    let (with_mine, with_rule, with_system): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE category_id = $2), count(*) FILTER (WHERE rule_id IS NOT NULL),
+                count(*) FILTER (WHERE category_id = $3)
+         FROM transactions WHERE user_id = $1",
+    )
+    .bind(owner)
+    .bind(mine)
+    .bind(system)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((rows_of(&db.pool, owner).await, with_mine, with_rule, with_system), (6, 0, 0, 2));
+}
