@@ -3,24 +3,25 @@
 //! foreign keys did when the referenced row goes still happens.
 
 use crate::harness::test_db;
+use crate::schema::account;
 use sqlx::PgPool;
+use sqlx::postgres::PgQueryResult;
 use uuid::Uuid;
 
-async fn user(pool: &PgPool, email: &str) -> Uuid {
-    sqlx::query_scalar("INSERT INTO users (email, password_hash) VALUES ($1, '$argon2id$v=19$x') RETURNING id")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+/// Two users, an account each: the rows' owner and a stranger.
+struct Owners {
+    owner: Uuid,
+    stranger: Uuid,
+    /// The owner's account.
+    a: Uuid,
+    /// The stranger's account.
+    s: Uuid,
 }
 
-async fn account(pool: &PgPool, user_id: Uuid, name: &str) -> Uuid {
-    sqlx::query_scalar("INSERT INTO accounts (user_id, name, account_type) VALUES ($1, $2, 'depository') RETURNING id")
-        .bind(user_id)
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+async fn owner_and_stranger(pool: &PgPool, tag: &str) -> Owners {
+    let owner = crate::schema::user(pool, &format!("{tag}-owner@example.com"), 1).await;
+    let stranger = crate::schema::user(pool, &format!("{tag}-stranger@example.com"), 1).await;
+    Owners { owner, stranger, a: account(pool, owner, "A").await, s: account(pool, stranger, "S").await }
 }
 
 async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
@@ -31,27 +32,22 @@ async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
         .unwrap()
 }
 
-/// The SQLSTATE and constraint name of a refused statement.
-fn key_violation(err: sqlx::Error) -> (String, String) {
+/// The statement was refused by `key` (SQLSTATE, constraint name).
+fn assert_refused(result: Result<PgQueryResult, sqlx::Error>, key: (&str, &str)) {
+    let err = result.expect_err("refused");
     let db = err.as_database_error().expect("a database error");
-    (db.code().unwrap_or_default().to_string(), db.constraint().unwrap_or_default().to_string())
+    let found = (db.code().unwrap_or_default().to_string(), db.constraint().unwrap_or_default().to_string());
+    assert_eq!((found.0.as_str(), found.1.as_str()), key, "{db}");
 }
 
 const ACCOUNT_KEY: (&str, &str) = ("23503", "transactions_account_user_fkey");
 const BATCH_KEY: (&str, &str) = ("23503", "transactions_import_batch_id_fkey");
 
-fn is(found: (String, String), expected: (&str, &str)) -> bool {
-    found.0 == expected.0 && found.1 == expected.1
-}
-
 #[tokio::test]
 async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
     let db = test_db().await;
-    let owner = user(&db.pool, "key-owner@example.com").await;
-    let stranger = user(&db.pool, "key-stranger@example.com").await;
-    let a = account(&db.pool, owner, "A").await;
+    let Owners { owner, stranger, a, s } = owner_and_stranger(&db.pool, "account").await;
     let b = account(&db.pool, owner, "B").await;
-    let s = account(&db.pool, stranger, "S").await;
     let insert = "INSERT INTO transactions (user_id, account_id, amount, date, name)
                   SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row' FROM generate_series(1, 3) i";
     sqlx::query(insert).bind(owner).bind(a).execute(&db.pool).await.unwrap();
@@ -59,32 +55,19 @@ async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
 
     // Another user's account, or none: refused, and nothing of the statement is written.
     for (user_id, acct) in [(owner, s), (stranger, a), (owner, Uuid::now_v7())] {
-        let err = sqlx::query(insert).bind(user_id).bind(acct).execute(&db.pool).await.unwrap_err();
-        let found = key_violation(err);
-        assert!(is(found.clone(), ACCOUNT_KEY), "{found:?}");
+        assert_refused(sqlx::query(insert).bind(user_id).bind(acct).execute(&db.pool).await, ACCOUNT_KEY);
     }
     // One bad row among good ones refuses the whole statement.
-    let err = sqlx::query(
+    let mixed = sqlx::query(
         "INSERT INTO transactions (user_id, account_id, amount, date, name)
          VALUES ($1, $2, -1, '2024-02-01', 'good'), ($1, $3, -1, '2024-02-02', 'bad')",
-    )
-    .bind(owner)
-    .bind(a)
-    .bind(s)
-    .execute(&db.pool)
-    .await
-    .unwrap_err();
-    assert!(is(key_violation(err), ACCOUNT_KEY));
+    );
+    assert_refused(mixed.bind(owner).bind(a).bind(s).execute(&db.pool).await, ACCOUNT_KEY);
     assert_eq!((rows_of(&db.pool, owner).await, rows_of(&db.pool, stranger).await), (6, 0));
 
     // Moving a row to another user's account is refused; to the owner's other one is not.
-    let err = sqlx::query("UPDATE transactions SET account_id = $2 WHERE account_id = $1")
-        .bind(a)
-        .bind(s)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
-    assert!(is(key_violation(err), ACCOUNT_KEY));
+    let moving = sqlx::query("UPDATE transactions SET account_id = $2 WHERE account_id = $1");
+    assert_refused(moving.bind(a).bind(s).execute(&db.pool).await, ACCOUNT_KEY);
     let moved = sqlx::query("UPDATE transactions SET account_id = $2 WHERE id = (SELECT id FROM transactions WHERE account_id = $1 LIMIT 1)")
         .bind(a)
         .bind(b)
@@ -94,13 +77,8 @@ async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
     assert_eq!(moved.rows_affected(), 1);
 
     // An account's owner cannot change under its rows.
-    let err = sqlx::query("UPDATE accounts SET user_id = $2 WHERE id = $1")
-        .bind(a)
-        .bind(stranger)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
-    assert!(is(key_violation(err), ACCOUNT_KEY));
+    let handing_over = sqlx::query("UPDATE accounts SET user_id = $2 WHERE id = $1");
+    assert_refused(handing_over.bind(a).bind(stranger).execute(&db.pool).await, ACCOUNT_KEY);
 
     // Removing an account removes its rows (a reconciled one too), and only its rows.
     sqlx::query("UPDATE transactions SET reconciled = true, reconciled_at = now() WHERE account_id = $1")
@@ -126,10 +104,7 @@ async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
 #[tokio::test]
 async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_reference() {
     let db = test_db().await;
-    let owner = user(&db.pool, "batch-owner@example.com").await;
-    let stranger = user(&db.pool, "batch-stranger@example.com").await;
-    let a = account(&db.pool, owner, "A").await;
-    let s = account(&db.pool, stranger, "S").await;
+    let Owners { owner, stranger, a, s } = owner_and_stranger(&db.pool, "batch").await;
     let batch: Uuid = sqlx::query_scalar(
         "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
                                      rows_duplicate, rows_failed)
@@ -146,19 +121,12 @@ async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_re
     assert_eq!(rows_of(&db.pool, owner).await, 3);
 
     for (user_id, acct, bad_batch) in [(stranger, s, batch), (owner, a, Uuid::now_v7())] {
-        let err = sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).execute(&db.pool).await.unwrap_err();
-        let found = key_violation(err);
-        assert!(is(found.clone(), BATCH_KEY), "{found:?}");
+        assert_refused(sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).execute(&db.pool).await, BATCH_KEY);
     }
     let written = (rows_of(&db.pool, owner).await, rows_of(&db.pool, stranger).await);
     assert_eq!(written, (3, 0), "a refused statement writes nothing");
-    let err = sqlx::query("UPDATE transactions SET import_batch_id = $2 WHERE user_id = $1")
-        .bind(owner)
-        .bind(Uuid::now_v7())
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
-    assert!(is(key_violation(err), BATCH_KEY));
+    let repointing = sqlx::query("UPDATE transactions SET import_batch_id = $2 WHERE user_id = $1");
+    assert_refused(repointing.bind(owner).bind(Uuid::now_v7()).execute(&db.pool).await, BATCH_KEY);
 
     sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(batch).execute(&db.pool).await.unwrap();
     let still_pointing: i64 =
@@ -176,9 +144,7 @@ const RULE_KEY: (&str, &str) = ("23503", "transactions_rule_id_fkey");
 #[tokio::test]
 async fn a_rows_category_is_a_system_one_or_its_owners_and_its_rule_its_owners() {
     let db = test_db().await;
-    let owner = user(&db.pool, "cat-owner@example.com").await;
-    let stranger = user(&db.pool, "cat-stranger@example.com").await;
-    let a = account(&db.pool, owner, "A").await;
+    let Owners { owner, stranger, a, .. } = owner_and_stranger(&db.pool, "category").await;
     let category = |user_id: Option<Uuid>, name: &'static str| {
         let pool = db.pool.clone();
         async move {
@@ -222,21 +188,14 @@ async fn a_rows_category_is_a_system_one_or_its_owners_and_its_rule_its_owners()
         (Some(mine), Some(their_rule), RULE_KEY),
         (None, Some(Uuid::now_v7()), RULE_KEY),
     ] {
-        let err = sqlx::query(insert).bind(owner).bind(a).bind(cat).bind(r).execute(&db.pool).await.unwrap_err();
-        let found = key_violation(err);
-        assert!(is(found.clone(), key), "{found:?}, expected {key:?}");
+        assert_refused(sqlx::query(insert).bind(owner).bind(a).bind(cat).bind(r).execute(&db.pool).await, key);
     }
     assert_eq!(rows_of(&db.pool, owner).await, 6, "refused statements write nothing");
     for (set, value, key) in
         [("category_id = $2, category_source = 'user'", theirs, CATEGORY_KEY), ("rule_id = $2", their_rule, RULE_KEY)]
     {
-        let err = sqlx::query(&format!("UPDATE transactions SET {set} WHERE user_id = $1"))
-            .bind(owner)
-            .bind(value)
-            .execute(&db.pool)
-            .await
-            .unwrap_err();
-        assert!(is(key_violation(err), key));
+        let update = format!("UPDATE transactions SET {set} WHERE user_id = $1");
+        assert_refused(sqlx::query(&update).bind(owner).bind(value).execute(&db.pool).await, key);
     }
 
     // Removing a category or a rule leaves its rows, without it.

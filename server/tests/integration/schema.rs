@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn user(pool: &PgPool, email: &str, fiscal_start: i16) -> Uuid {
+pub(crate) async fn user(pool: &PgPool, email: &str, fiscal_start: i16) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO users (email, password_hash, fiscal_year_start_month) VALUES ($1, '$argon2id$v=19$x', $2) RETURNING id",
     )
@@ -16,7 +16,7 @@ async fn user(pool: &PgPool, email: &str, fiscal_start: i16) -> Uuid {
     .unwrap()
 }
 
-async fn account(pool: &PgPool, user_id: Uuid, name: &str) -> Uuid {
+pub(crate) async fn account(pool: &PgPool, user_id: Uuid, name: &str) -> Uuid {
     sqlx::query_scalar("INSERT INTO accounts (user_id, name, account_type) VALUES ($1, $2, 'depository') RETURNING id")
         .bind(user_id)
         .bind(name)
