@@ -95,7 +95,7 @@ async fn add_history(pool: &sqlx::PgPool, user: uuid::Uuid) -> anyhow::Result<()
          SELECT $1, $2, t.amount, t.date, t.name, t.merchant_name, t.category_id, 'user', t.transaction_type, 'manual'
          FROM transactions t JOIN categories c ON c.id = t.category_id AND c.user_id IS NULL
          WHERE t.user_id = (SELECT user_id FROM transactions GROUP BY user_id ORDER BY count(*) DESC LIMIT 1)
-           AND t.parent_transaction_id IS NULL
+           AND t.parent_transaction_id IS NULL AND t.transaction_type IN ('income', 'expense')
          ORDER BY t.date DESC LIMIT 20000",
     )
     .bind(user)
