@@ -19,6 +19,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
 
+mod scorer;
+pub use scorer::Scorer;
+
 /// Stored with each prediction; bump when features or maths change.
 pub const MODEL_KIND: &str = "nb-1";
 /// Laplace smoothing: how much an unseen token counts.
@@ -335,9 +338,9 @@ pub fn evaluate(labelled: &[(Example<'_>, Uuid)], train_share: f64, threshold: f
     if train.is_empty() || test.is_empty() {
         return None;
     }
-    let model = Model::train_calibrated(train);
+    let scorer = Model::train_calibrated(train).scorer();
     let outcomes: Vec<(Uuid, Option<Prediction>)> =
-        test.iter().map(|(e, label)| (*label, model.predict(&features(e)))).collect();
+        test.iter().map(|(e, label)| (*label, scorer.predict(&features(e)))).collect();
     Some(score(&outcomes, threshold, train.len()))
 }
 

@@ -119,7 +119,7 @@ pub mod ssr {
     use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, DbResult, audit, predictions, rules, user_tx};
     use crate::input;
-    use manna_core::categorizer::{self, DEFAULT_THRESHOLD, Example, Model};
+    use manna_core::categorizer::{self, DEFAULT_THRESHOLD, Example, Model, Scorer};
     use manna_core::rules::{Facts, MatchMode, Rule};
     use sqlx::PgConnection;
     use std::collections::HashMap;
@@ -134,7 +134,8 @@ pub mod ssr {
 
     /// A model trained for one user, with what it was trained on.
     pub struct Trained {
-        pub model: Model,
+        /// The model laid out for prediction (an import asks it about every row).
+        pub scorer: Scorer,
         pub state_version: i64,
         pub rows: usize,
         pub trained_at: Instant,
@@ -179,9 +180,8 @@ pub mod ssr {
     pub fn train(rows: &[predictions::TrainingRow], state_version: i64) -> Trained {
         let started = Instant::now();
         let labelled: Vec<(Example<'_>, Uuid)> = rows.iter().map(|r| (example(r), r.category_id)).collect();
-        let model = Model::train_calibrated(&labelled);
         Trained {
-            model,
+            scorer: Model::train_calibrated(&labelled).scorer(),
             state_version,
             rows: rows.len(),
             trained_at: Instant::now(),
@@ -339,25 +339,42 @@ pub mod ssr {
                     account_id: r.account_id,
                     date: r.date,
                 };
-                let p = trained.model.predict(&categorizer::features(&example))?;
+                let p = trained.scorer.predict(&categorizer::features(&example))?;
                 Some(predictions::NewPrediction {
                     transaction_id: r.id,
                     category_id: p.category_id,
                     confidence: Decimal::from_f64_retain(p.confidence)
                         .map(|d| d.round_dp(4).min(Decimal::ONE))
                         .unwrap_or_default(),
-                    features: serde_json::json!({ "top": p.top_features.iter().map(|(f, w)| (f, (w * 100.0).round() / 100.0)).collect::<Vec<_>>() }),
-                    alternatives: serde_json::Value::Array(
-                        p.alternatives
-                            .iter()
-                            .map(|(c, p)| serde_json::json!({ "category_id": c, "confidence": (p * 10_000.0).round() / 10_000.0 }))
-                            .collect(),
-                    ),
+                    features: stored_features(&p.top_features),
+                    alternatives: stored_alternatives(&p.alternatives),
                     apply: p.confidence >= DEFAULT_THRESHOLD,
                 })
             })
             .collect();
         Ok((trained.version_label(), new))
+    }
+
+    /// The strongest signals as stored with a prediction (`explain` reads them back).
+    fn stored_features(top: &[(String, f64)]) -> String {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            top: Vec<(&'a str, f64)>,
+        }
+        let top = top.iter().map(|(f, w)| (f.as_str(), (w * 100.0).round() / 100.0)).collect();
+        serde_json::to_string(&Stored { top }).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The runners-up as stored with a prediction (the review queue reads them back).
+    fn stored_alternatives(alternatives: &[(Uuid, f64)]) -> String {
+        let stored: Vec<predictions::Alternative> = alternatives
+            .iter()
+            .map(|(c, p)| predictions::Alternative {
+                category_id: Some(*c),
+                confidence: (p * 10_000.0).round() / 10_000.0,
+            })
+            .collect();
+        serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
     }
 
     fn cursor(after: &str) -> Result<Option<(chrono::NaiveDate, Uuid)>, AppError> {

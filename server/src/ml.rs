@@ -65,7 +65,7 @@ pub async fn evaluate(pool: &PgPool, email: Option<&str>) -> Result<String> {
             e.coverage * 100.0,
             e.accuracy_above_threshold * 100.0,
             retrain_ms,
-            full.model.temperature()
+            full.scorer.temperature()
         );
         let n = e.tested_on as f64;
         tested += n;

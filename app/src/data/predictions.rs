@@ -95,8 +95,12 @@ pub struct NewPrediction {
     pub transaction_id: Uuid,
     pub category_id: Uuid,
     pub confidence: Decimal,
-    pub features: serde_json::Value,
-    pub alternatives: serde_json::Value,
+    /// JSON text (`{"top": [[feature, weight], …]}`): written as text and cast by the
+    /// database, which parses it either way; a `serde_json::Value` per row cost more
+    /// than the model's prediction itself.
+    pub features: String,
+    /// JSON text: an array of [`Alternative`]s.
+    pub alternatives: String,
     /// Apply the category (at or above the threshold) or only suggest it.
     pub apply: bool,
 }
@@ -110,16 +114,16 @@ pub async fn store(conn: &mut PgConnection, user_id: Uuid, version: &str, rows: 
     let ids: Vec<Uuid> = rows.iter().map(|r| r.transaction_id).collect();
     let categories: Vec<Uuid> = rows.iter().map(|r| r.category_id).collect();
     let confidences: Vec<Decimal> = rows.iter().map(|r| r.confidence).collect();
-    let features: Vec<serde_json::Value> = rows.iter().map(|r| r.features.clone()).collect();
-    let alternatives: Vec<serde_json::Value> = rows.iter().map(|r| r.alternatives.clone()).collect();
+    let features: Vec<&str> = rows.iter().map(|r| r.features.as_str()).collect();
+    let alternatives: Vec<&str> = rows.iter().map(|r| r.alternatives.as_str()).collect();
     // Two statements: as one (a CTE joined back to the input by transaction id) the
     // planner guessed a handful of rows and joined 50,000 predictions by nested loop
     // over both lists (minutes). Here the update probes the primary key per row.
     let stored: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "INSERT INTO ml_predictions (user_id, transaction_id, predicted_category_id, confidence, model_version,
                                      features_used, top_alternatives)
-         SELECT $1, i.transaction_id, i.category_id, i.confidence, $2, i.features, i.alternatives
-         FROM unnest($3::uuid[], $4::uuid[], $5::numeric[], $6::jsonb[], $7::jsonb[])
+         SELECT $1, i.transaction_id, i.category_id, i.confidence, $2, i.features::jsonb, i.alternatives::jsonb
+         FROM unnest($3::uuid[], $4::uuid[], $5::numeric[], $6::text[], $7::text[])
               AS i(transaction_id, category_id, confidence, features, alternatives)
          JOIN transactions t ON t.id = i.transaction_id AND t.user_id = $1
          RETURNING transaction_id, id",
@@ -176,8 +180,8 @@ pub async fn insert_linked(
     sqlx::query(
         "INSERT INTO ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
                                      features_used, top_alternatives)
-         SELECT i.id, $1, i.transaction_id, i.category_id, i.confidence, $2, i.features, i.alternatives
-         FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::numeric[], $7::jsonb[], $8::jsonb[])
+         SELECT i.id, $1, i.transaction_id, i.category_id, i.confidence, $2, i.features::jsonb, i.alternatives::jsonb
+         FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::numeric[], $7::text[], $8::text[])
               AS i(id, transaction_id, category_id, confidence, features, alternatives)",
     )
     .bind(user_id)
@@ -186,8 +190,8 @@ pub async fn insert_linked(
     .bind(rows.iter().map(|r| r.transaction_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.category_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.confidence).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.features.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.alternatives.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.features.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.alternatives.as_str()).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
