@@ -9,16 +9,16 @@ use sqlx::postgres::PgQueryResult;
 use uuid::Uuid;
 
 /// Two users, an account each: the rows' owner and a stranger.
-struct Owners {
-    owner: Uuid,
-    stranger: Uuid,
+pub(crate) struct Owners {
+    pub owner: Uuid,
+    pub stranger: Uuid,
     /// The owner's account.
-    a: Uuid,
+    pub a: Uuid,
     /// The stranger's account.
-    s: Uuid,
+    pub s: Uuid,
 }
 
-async fn owner_and_stranger(pool: &PgPool, tag: &str) -> Owners {
+pub(crate) async fn owner_and_stranger(pool: &PgPool, tag: &str) -> Owners {
     let owner = crate::schema::user(pool, &format!("{tag}-owner@example.com"), 1).await;
     let stranger = crate::schema::user(pool, &format!("{tag}-stranger@example.com"), 1).await;
     Owners { owner, stranger, a: account(pool, owner, "A").await, s: account(pool, stranger, "S").await }
@@ -33,7 +33,7 @@ async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
 }
 
 /// The statement was refused by `key` (SQLSTATE, constraint name).
-fn assert_refused(result: Result<PgQueryResult, sqlx::Error>, key: (&str, &str)) {
+pub(crate) fn assert_refused(result: Result<PgQueryResult, sqlx::Error>, key: (&str, &str)) {
     let err = result.expect_err("refused");
     let db = err.as_database_error().expect("a database error");
     let found = (db.code().unwrap_or_default().to_string(), db.constraint().unwrap_or_default().to_string());

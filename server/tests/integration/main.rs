@@ -19,6 +19,7 @@ mod plaid;
 mod plaid_cli;
 mod plaid_nodes;
 mod plaid_setup;
+mod prediction_keys;
 mod privacy;
 mod reports;
 mod rls;
