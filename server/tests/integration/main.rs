@@ -23,6 +23,7 @@ mod prediction_keys;
 mod privacy;
 mod reports;
 mod rls;
+mod row_links;
 mod schema;
 mod seed;
 mod settings;
