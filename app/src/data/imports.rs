@@ -1,5 +1,6 @@
 //! Statement imports: batches, the rows an import adds, duplicate candidates, undo.
 
+use super::predictions::NewPrediction;
 use super::{DbError, DbResult};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -128,8 +129,7 @@ pub struct ImportRows {
     pub category_sources: Vec<Option<&'static str>>,
     /// The rule that set the category.
     pub rules: Vec<Option<Uuid>>,
-    /// The model's prediction for the row (stored after the rows, in the same
-    /// transaction: the key is checked at commit).
+    /// The model's prediction for the row, one of [`ImportPredictions`]'s ids.
     pub predictions: Vec<Option<Uuid>>,
     pub business: Vec<bool>,
     pub deductible: Vec<bool>,
@@ -138,22 +138,33 @@ pub struct ImportRows {
     pub types: Vec<&'static str>,
 }
 
+/// The model's predictions for an import's rows, written in the same statement as the
+/// rows: each links to the other, and each side's key check (once per statement) sees
+/// the other side.
+pub struct ImportPredictions<'a> {
+    pub model_version: &'a str,
+    /// `ids[i]` is the id of `rows[i]`, and what its row's `predictions` entry holds.
+    pub ids: &'a [Uuid],
+    pub rows: &'a [NewPrediction],
+}
+
 /// From this many rows, an import leaves its search-index entries in the GIN pending
 /// lists instead of merging them in the request: merging 100,000 rows' trigrams cost
 /// about 0.45 s of the import. The caller merges them once the import has committed
 /// ([`merge_pending_index_entries`]); until then searches also scan the pending list.
 pub const DEFER_INDEX_MERGE_FROM: usize = 1_000;
 
-/// Query `import_insert`: the batch's rows in one statement, in the account's currency,
-/// in the order given, with what rules and the model decided already applied. Each
-/// row's tax year is worked out here as a set (the DB checks it per statement), not by
-/// the row trigger.
+/// Query `import_insert`: the batch's rows and their predictions in one statement, in
+/// the account's currency, in the order given, with what rules and the model decided
+/// already applied. Each row's tax year is worked out here as a set (the DB checks it
+/// per statement), not by the row trigger.
 pub async fn insert_rows(
     conn: &mut PgConnection,
     user_id: Uuid,
     account: &TargetAccount,
     batch: Uuid,
     r: &ImportRows,
+    predicted: &ImportPredictions<'_>,
 ) -> DbResult<u64> {
     if r.ids.len() >= DEFER_INDEX_MERGE_FROM {
         // work_mem: the rows arrive as arrays that Postgres unnests into a tuplestore;
@@ -163,7 +174,14 @@ pub async fn insert_rows(
             .await?;
     }
     Ok(sqlx::query(
-        "INSERT INTO transactions (id, user_id, account_id, amount, currency, date, name, merchant_name, notes,
+        "WITH predicted AS (
+             INSERT INTO ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
+                                         features_used, top_alternatives)
+             SELECT p.id, $1, p.transaction_id, p.category_id, p.confidence, $20, p.features::jsonb,
+                    p.alternatives::jsonb
+             FROM unnest($21::uuid[], $22::uuid[], $23::uuid[], $24::numeric[], $25::text[], $26::text[])
+                  AS p(id, transaction_id, category_id, confidence, features, alternatives))
+         INSERT INTO transactions (id, user_id, account_id, amount, currency, date, name, merchant_name, notes,
                                    import_hash, category_id, category_source, rule_id, is_business, tax_deductible,
                                    tags, prediction_id, transaction_type, source, import_batch_id, tax_year)
          SELECT u.id, $1, $2, u.amount, $3, u.date, u.name, u.merchant, u.notes, u.hash, u.category,
@@ -197,6 +215,13 @@ pub async fn insert_rows(
     .bind(&r.deductible)
     .bind(&r.tags)
     .bind(&r.predictions)
+    .bind(predicted.model_version)
+    .bind(predicted.ids)
+    .bind(predicted.rows.iter().map(|p| p.transaction_id).collect::<Vec<_>>())
+    .bind(predicted.rows.iter().map(|p| p.category_id).collect::<Vec<_>>())
+    .bind(predicted.rows.iter().map(|p| p.confidence).collect::<Vec<_>>())
+    .bind(predicted.rows.iter().map(|p| p.features.as_str()).collect::<Vec<_>>())
+    .bind(predicted.rows.iter().map(|p| p.alternatives.as_str()).collect::<Vec<_>>())
     .execute(conn)
     .await?
     .rows_affected())

@@ -164,39 +164,6 @@ pub async fn store(conn: &mut PgConnection, user_id: Uuid, version: &str, rows: 
     Ok(applied as u64)
 }
 
-/// Stores predictions for rows that were written already linked to them (an import
-/// picks each prediction's id and writes it, and any category applied, with the row,
-/// so the row is written once). `prediction_ids[i]` is the id of `rows[i]`.
-pub async fn insert_linked(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    version: &str,
-    prediction_ids: &[Uuid],
-    rows: &[NewPrediction],
-) -> DbResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
-                                     features_used, top_alternatives)
-         SELECT i.id, $1, i.transaction_id, i.category_id, i.confidence, $2, i.features::jsonb, i.alternatives::jsonb
-         FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::numeric[], $7::text[], $8::text[])
-              AS i(id, transaction_id, category_id, confidence, features, alternatives)",
-    )
-    .bind(user_id)
-    .bind(version)
-    .bind(prediction_ids)
-    .bind(rows.iter().map(|r| r.transaction_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.category_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.confidence).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.features.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.alternatives.as_str()).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
     pub id: Uuid,

@@ -4,8 +4,8 @@
 use super::{Batch, Imported, Preview, PreviewRow};
 use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
 use crate::categorize::ssr as categorize;
-use crate::data::imports::{self, ImportRows, NewBatch, TargetAccount};
-use crate::data::predictions::{self, NewPrediction, Unpredicted};
+use crate::data::imports::{self, ImportPredictions, ImportRows, NewBatch, TargetAccount};
+use crate::data::predictions::{NewPrediction, Unpredicted};
 use crate::data::rules::{self, Candidate};
 use crate::data::{DbError, audit, categories, user_tx};
 use crate::error::AppError;
@@ -251,9 +251,9 @@ pub async fn write(
     )
     .await?;
     let (version, prediction_ids, predicted) = predict(conn, user_id, target.id, &mut rows).await?;
-    imports::insert_rows(conn, user_id, target, batch, &rows).await?;
+    let predicted = ImportPredictions { model_version: &version, ids: &prediction_ids, rows: &predicted };
+    imports::insert_rows(conn, user_id, target, batch, &rows, &predicted).await?;
     rules::record_matches(conn, user_id, &matches).await?;
-    predictions::insert_linked(conn, user_id, &version, &prediction_ids, &predicted).await?;
     let ids = rows.ids;
     if let Some(m) = &mapping {
         imports::save_mapping(conn, user_id, target.id, m).await?;

@@ -12,6 +12,13 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use uuid::Uuid;
 
+/// The columns the generator writes, in its COPY text's order.
+const ROW_COLUMNS: &str = "id, user_id, account_id, amount, date, pending, name, merchant_name, category_id,
+    category_source, rule_id, prediction_id, payment_channel, tags, is_business, tax_deductible, journal_entry_id,
+    contra_transaction_id, transaction_type, reconciled, reconciled_at, source";
+const PREDICTION_COLUMNS: &str =
+    "id, user_id, transaction_id, predicted_category_id, confidence, model_version, features_used, top_alternatives";
+
 /// Writes one user's transactions, day by day, through COPY.
 pub(super) struct Generator<'a> {
     user: &'a SeedUser,
@@ -105,33 +112,43 @@ impl<'a> Generator<'a> {
             }
         }
         self.flush(tx, bar).await?;
-        if !self.prediction_rows.is_empty() {
-            let mut copy = tx
-                .copy_in_raw(
-                    "COPY ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
-                                          features_used, top_alternatives) FROM STDIN",
-                )
-                .await?;
-            copy.send(std::mem::take(&mut self.prediction_rows).into_bytes()).await?;
-            copy.finish().await?;
-        }
         Ok((self.written, self.predictions))
     }
 
+    /// Writes the pending rows and their predictions. They link to each other and each
+    /// side's key check runs once per statement (migration 27), so both are staged by
+    /// COPY in temporary tables and written by one statement.
     async fn flush(&mut self, tx: &mut PgConnection, bar: &ProgressBar) -> Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut copy = tx
-            .copy_in_raw(
-                "COPY transactions (id, user_id, account_id, amount, date, pending, name, merchant_name, category_id,
-                    category_source, rule_id, prediction_id, payment_channel, tags, is_business, tax_deductible,
-                    journal_entry_id, contra_transaction_id, transaction_type, reconciled, reconciled_at, source)
-                 FROM STDIN",
-            )
-            .await?;
-        copy.send(std::mem::take(&mut self.rows).into_bytes()).await?;
-        copy.finish().await.context("loading transactions")?;
+        sqlx::raw_sql(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS seed_rows ON COMMIT DROP AS SELECT {ROW_COLUMNS} FROM transactions WITH NO DATA;
+             CREATE TEMP TABLE IF NOT EXISTS seed_predictions ON COMMIT DROP AS
+                 SELECT {PREDICTION_COLUMNS} FROM ml_predictions WITH NO DATA;
+             TRUNCATE seed_rows, seed_predictions"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        for (table, columns, data) in [
+            ("seed_rows", ROW_COLUMNS, std::mem::take(&mut self.rows)),
+            ("seed_predictions", PREDICTION_COLUMNS, std::mem::take(&mut self.prediction_rows)),
+        ] {
+            if data.is_empty() {
+                continue;
+            }
+            let mut copy = tx.copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN")).await?;
+            copy.send(data.into_bytes()).await?;
+            copy.finish().await.context("staging transactions")?;
+        }
+        sqlx::raw_sql(&format!(
+            "WITH predicted AS (INSERT INTO ml_predictions ({PREDICTION_COLUMNS})
+                                SELECT {PREDICTION_COLUMNS} FROM seed_predictions)
+             INSERT INTO transactions ({ROW_COLUMNS}) SELECT {ROW_COLUMNS} FROM seed_rows"
+        ))
+        .execute(&mut *tx)
+        .await
+        .context("loading transactions")?;
         bar.inc(self.pending_rows as u64);
         self.pending_rows = 0;
         self.rows = String::with_capacity(COPY_BATCH * 400);

@@ -191,8 +191,9 @@ fn import_form(account: &str, rows: usize, label: &str) -> Vec<(String, String)>
     vec![("account".into(), account.into()), ("file_name".into(), format!("{label}.csv")), ("content".into(), content)]
 }
 
-const WRITING_ROWS: &str = "state = 'active' AND query ILIKE 'INSERT INTO transactions%'";
-const STILL_INSERTING: &str = "state <> 'idle' AND query ILIKE 'INSERT INTO transactions%'";
+// The import's one statement writes its predictions (a CTE), then its rows.
+const WRITING_ROWS: &str = "state = 'active' AND query ILIKE 'WITH predicted AS%INSERT INTO transactions%'";
+const STILL_INSERTING: &str = "state <> 'idle' AND query ILIKE 'WITH predicted AS%INSERT INTO transactions%'";
 
 async fn ledger_state(pool: &sqlx::PgPool) -> (i64, i64, String) {
     sqlx::query_as(

@@ -1,7 +1,8 @@
 //! The keys of `ml_predictions` checked per statement (migration 24): a prediction's
 //! transaction must be its owner's and its category a system one or the owner's, on
 //! insert and on update; removing the transaction, the user or the category does what
-//! the foreign keys did.
+//! the foreign keys did. And a row's link to its prediction (migration 27): the
+//! prediction must be the row owner's; removing it unlinks the row.
 
 use crate::harness::test_db;
 use crate::keys::{Owners, assert_refused, owner_and_stranger};
@@ -10,6 +11,7 @@ use uuid::Uuid;
 
 const TRANSACTION_KEY: (&str, &str) = ("23503", "ml_predictions_transaction_id_fkey");
 const CATEGORY_KEY: (&str, &str) = ("23503", "ml_predictions_predicted_category_id_fkey");
+const LINK_KEY: (&str, &str) = ("23503", "transactions_prediction_id_fkey");
 
 async fn transactions<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid, account_id: Uuid, n: i32) -> Vec<Uuid> {
     sqlx::query_scalar(
@@ -127,4 +129,111 @@ async fn a_predictions_transaction_and_category_are_its_owners_and_go_with_them(
         .await
         .unwrap();
     assert_eq!(remaining, 0);
+}
+
+async fn prediction(pool: &PgPool, user_id: Uuid, row: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO ml_predictions (user_id, transaction_id, confidence, model_version)
+         VALUES ($1, $2, 0.5, 'test') RETURNING id",
+    )
+    .bind(user_id)
+    .bind(row)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Rows of `user_id` in `account_id`, one per entry of `links`, linked to that prediction.
+fn linked_rows<'q>(
+    user_id: Uuid,
+    account_id: Uuid,
+    links: &'q [Uuid],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "INSERT INTO transactions (user_id, account_id, amount, date, name, prediction_id)
+         SELECT $1, $2, -1, DATE '2024-02-01', 'linked', p FROM unnest($3::uuid[]) p",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(links)
+}
+
+async fn link_of(pool: &PgPool, row: Uuid) -> Option<Uuid> {
+    sqlx::query_scalar("SELECT prediction_id FROM transactions WHERE id = $1").bind(row).fetch_one(pool).await.unwrap()
+}
+
+async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rows_prediction_link_is_to_its_owners_prediction_and_unlinks_with_it() {
+    let db = test_db().await;
+    let pool = &db.pool;
+    let Owners { owner, stranger, a, s } = owner_and_stranger(pool, "prediction-link").await;
+    let mine = transactions(pool, owner, a, 2).await;
+    let theirs = transactions(pool, stranger, s, 1).await;
+    let my_prediction = prediction(pool, owner, mine[0]).await;
+    let their_prediction = prediction(pool, stranger, theirs[0]).await;
+
+    // The owner's prediction, written earlier: accepted.
+    linked_rows(owner, a, &[my_prediction]).execute(pool).await.unwrap();
+    // A row and its prediction written in one statement, as an import writes them.
+    let (row, fresh) = (Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query(
+        "WITH p AS (INSERT INTO ml_predictions (id, user_id, transaction_id, confidence, model_version)
+                    VALUES ($4, $1, $3, 0.5, 'test'))
+         INSERT INTO transactions (id, user_id, account_id, amount, date, name, prediction_id)
+         VALUES ($3, $1, $2, -1, DATE '2024-02-02', 'imported', $4)",
+    )
+    .bind(owner)
+    .bind(a)
+    .bind(row)
+    .bind(fresh)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(link_of(pool, row).await, Some(fresh));
+
+    // Another user's prediction, one that is not there, or a statement with one of them:
+    // refused as a whole.
+    let missing = Uuid::now_v7();
+    let before = rows_of(pool, owner).await;
+    for links in [vec![their_prediction], vec![missing], vec![my_prediction, their_prediction]] {
+        assert_refused(linked_rows(owner, a, &links).execute(pool).await, LINK_KEY);
+    }
+    assert_eq!(rows_of(pool, owner).await, before, "refused statements write nothing");
+
+    // Updates: linking to another user's prediction or a missing one is refused.
+    let link = |target: Uuid| {
+        sqlx::query("UPDATE transactions SET prediction_id = $2 WHERE id = $1").bind(mine[1]).bind(target)
+    };
+    for target in [their_prediction, missing] {
+        assert_refused(link(target).execute(pool).await, LINK_KEY);
+    }
+    link(my_prediction).execute(pool).await.unwrap();
+    // A linked prediction's id cannot change.
+    assert_refused(
+        sqlx::query("UPDATE ml_predictions SET id = $2 WHERE id = $1")
+            .bind(my_prediction)
+            .bind(Uuid::now_v7())
+            .execute(pool)
+            .await,
+        LINK_KEY,
+    );
+
+    // Removing a prediction unlinks every row linked to it, and only those.
+    sqlx::query("DELETE FROM ml_predictions WHERE id = $1").bind(my_prediction).execute(pool).await.unwrap();
+    let still_linked: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions WHERE prediction_id = $1")
+        .bind(my_prediction)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(still_linked, 0);
+    assert_eq!(link_of(pool, mine[1]).await, None);
+    assert_eq!(link_of(pool, row).await, Some(fresh));
 }
