@@ -24,7 +24,7 @@ pub(crate) async fn owner_and_stranger(pool: &PgPool, tag: &str) -> Owners {
     Owners { owner, stranger, a: account(pool, owner, "A").await, s: account(pool, stranger, "S").await }
 }
 
-async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
+pub(crate) async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(pool)

@@ -5,7 +5,7 @@
 //! prediction must be the row owner's; removing it unlinks the row.
 
 use crate::harness::test_db;
-use crate::keys::{Owners, assert_refused, owner_and_stranger};
+use crate::keys::{Owners, assert_refused, owner_and_stranger, rows_of};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -160,14 +160,6 @@ fn linked_rows<'q>(
 
 async fn link_of(pool: &PgPool, row: Uuid) -> Option<Uuid> {
     sqlx::query_scalar("SELECT prediction_id FROM transactions WHERE id = $1").bind(row).fetch_one(pool).await.unwrap()
-}
-
-async fn rows_of(pool: &PgPool, user_id: Uuid) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM transactions WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
