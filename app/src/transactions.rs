@@ -83,6 +83,8 @@ impl TransactionQuery {
     }
 }
 
+/// A row as the list shows it. Empty and false fields are left out of its JSON (about a
+/// third of each page's hydration data), and read back as their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransactionRow {
     pub id: Uuid,
@@ -90,23 +92,38 @@ pub struct TransactionRow {
     pub description: String,
     pub account_id: Uuid,
     pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub amount: Decimal,
     pub currency: Currency,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub pending: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub reconciled: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub is_business: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub tax_deductible: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// `income`, `expense`, `transfer` or `adjustment`.
     pub kind: String,
     /// The journal entry of a transfer or adjustment leg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_entry: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub is_split: bool,
     /// Uncategorized with a model suggestion: the review queue has it.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub needs_review: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

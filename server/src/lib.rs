@@ -1,6 +1,9 @@
 //! The `manna` binary's library: configuration, the embedded Postgres, the HTTP
 //! server, and the CLI commands. `main.rs` only parses arguments and reports errors.
 #![forbid(unsafe_code)]
+// The page views of `app` are deeply nested types; rendering them here needs the same
+// limit as `app` itself.
+#![recursion_limit = "256"]
 
 /// The allocator of the binary, its tests and benchmarks (they all link this crate).
 #[global_allocator]

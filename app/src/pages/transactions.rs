@@ -14,6 +14,7 @@ use crate::transactions::{
     UpdateTransaction, list_transactions, transaction_totals,
 };
 use leptos::prelude::*;
+use leptos::suspense::Unsuspend;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -135,16 +136,20 @@ pub fn TransactionsPage() -> impl IntoView {
                 <a class="button small secondary" href=move || export_href(&params.get(), "xlsx") download>"Export XLSX"</a>
             </div>
         </header>
+        // `Unsuspend` defers building the forms and the rows until the HTML is written:
+        // on the server, Suspense walks its children once more after the data arrives
+        // (`dry_resolve`, to find resources read late), and without it that walk built
+        // every row's view a second time only to drop it. Nothing inside reads a resource.
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let (accounts, categories) = match choices.await {
                     Ok(c) => (c.accounts, c.categories),
                     Err(_) => (Vec::new(), Vec::new()),
                 };
-                view! {
+                Unsuspend::new(move || view! {
                     <Filters params accounts=accounts.clone() categories=categories.clone()/>
                     <EntryForms actions accounts categories/>
-                }
+                })
             })}
         </Suspense>
         {move || actions.error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
@@ -161,7 +166,7 @@ pub fn TransactionsPage() -> impl IntoView {
                             <p>"Try a wider date range or clear the filters."</p>
                         </section>
                     }.into_any(),
-                    Ok(p) => view! { <Ledger actions page=p query=q categories/> }.into_any(),
+                    Ok(p) => Unsuspend::new(move || view! { <Ledger actions page=p query=q categories/> }).into_any(),
                 }
             })}
         </Transition>
