@@ -37,11 +37,25 @@ pub async fn get_account_detail(id: String) -> Result<AccountDetail, AppError> {
     crate::error::respond(ssr::detail(&id).await)
 }
 
-/// What the transactions page's pickers offer: the user's accounts and categories,
-/// read in one database transaction.
+/// An account as the ledger's pickers offer it. No balance: the server keeps the
+/// pickers between changes to what they show ([`crate::picker_cache`]), and balances
+/// change with every transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PickerAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: AccountKind,
+    pub is_business: bool,
+    pub currency: Currency,
+    pub manual: bool,
+    pub open: bool,
+}
+
+/// What the transactions and rules pages' pickers offer: the user's accounts and
+/// categories, read in one database transaction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PickerChoices {
-    pub accounts: Vec<LedgerAccount>,
+    pub accounts: Vec<PickerAccount>,
     pub categories: Vec<crate::categories::Category>,
 }
 
@@ -91,9 +105,11 @@ pub async fn close_financial_account(id: String) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::LedgerAccount;
-    use crate::auth::ssr::{actor, pool, require_user, require_user_tx};
+    use crate::auth::ssr::{RequestUser, actor, pool, require_user, require_user_tx};
     use crate::data::{DbError, accounts, audit, user_tx};
     use crate::error::AppError;
+    use crate::picker_cache::PickerCache;
+    use leptos::prelude::use_context;
     use manna_core::accounts::{NewAccount, parse_account_name};
     use manna_core::{AccountKind, Currency};
     use uuid::Uuid;
@@ -124,15 +140,38 @@ mod ssr {
         Ok(rows.into_iter().map(ledger_account).collect())
     }
 
+    /// The pickers: the server's copy when it is at the version this request's
+    /// session check saw, else read (and kept).
     pub async fn choices() -> Result<super::PickerChoices, AppError> {
+        let user = require_user().await?;
+        let kept = use_context::<PickerCache>().zip(use_context::<RequestUser>().and_then(|r| r.2.get().copied()));
+        if let Some(hit) = kept.as_ref().and_then(|(cache, version)| cache.get(user.user_id, *version)) {
+            return Ok((*hit).clone());
+        }
         let (user, mut tx) = require_user_tx(None).await?;
-        let accounts = accounts::list_all(&mut tx, user.user_id).await?.into_iter().map(ledger_account).collect();
+        let accounts = accounts::pickable(&mut tx, user.user_id)
+            .await?
+            .into_iter()
+            .map(|r| super::PickerAccount {
+                id: r.id,
+                name: r.name,
+                kind: AccountKind::parse(&r.account_type).unwrap_or(AccountKind::Other),
+                is_business: r.is_business,
+                currency: Currency::parse(&r.currency).unwrap_or(Currency::USD),
+                manual: r.is_manual,
+                open: r.is_active,
+            })
+            .collect();
         let categories = crate::data::categories::visible(&mut tx, user.user_id, false)
             .await?
             .into_iter()
             .map(crate::categories::Category::from)
             .collect();
-        Ok(super::PickerChoices { accounts, categories })
+        let choices = super::PickerChoices { accounts, categories };
+        if let Some((cache, version)) = kept {
+            cache.put(user.user_id, version, std::sync::Arc::new(choices.clone()));
+        }
+        Ok(choices)
     }
 
     pub async fn detail(id: &str) -> Result<super::AccountDetail, AppError> {

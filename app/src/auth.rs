@@ -66,4 +66,6 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
+mod client_ip;
+#[cfg(feature = "ssr")]
 pub mod ssr;

@@ -25,6 +25,8 @@ pub mod journal;
 pub mod mfa;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod picker_cache;
+#[cfg(feature = "ssr")]
 pub mod plaid;
 pub mod privacy;
 pub mod reconcile;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub proxy: app::auth::ssr::ProxyPolicy,
     /// Plaid (client, webhook keys, the workers' wake-up); off without credentials.
     pub webhook: crate::plaid_webhook::WebhookState,
+    /// The ledger's pickers per user, between changes to them.
+    pub pickers: app::picker_cache::PickerCache,
 }
 
 impl AppState {
@@ -81,7 +83,8 @@ impl AppState {
             keys: Default::default(),
             wake: Default::default(),
         };
-        AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy, webhook }
+        let pickers = Default::default();
+        AppState { leptos_options, pool, assets, secure_cookies, sealing_key, proxy, webhook, pickers }
     }
 
     /// The same state with this key ring (rotation: see `config::sealing_key`).
@@ -174,6 +177,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let proxy = state.proxy;
     let plaid = app::plaid::PlaidSetup(state.webhook.plaid.clone());
     let wake = app::plaid::JobWake(state.webhook.wake.clone());
+    let pickers = state.pickers.clone();
     move || {
         provide_context(pool.clone());
         provide_context(key.clone());
@@ -181,6 +185,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
         provide_context(plaid.clone());
         provide_context(wake.clone());
         provide_context(app::auth::ssr::RequestUser::default());
+        provide_context(pickers.clone());
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+pub use super::client_ip::{ProxyPolicy, client_ip, client_ip_from};
+
 /// A session lives at most this long, however active (absolute expiry); the
 /// session layer ends it sooner after inactivity.
 pub const ABSOLUTE_LIFETIME_DAYS: i64 = 14;
@@ -95,36 +97,6 @@ pub async fn actor(user: Option<CurrentUser>) -> audit::Actor {
     }
 }
 
-/// Whether to believe `X-Forwarded-For` (only behind a proxy that sets it:
-/// `MANNA_TRUSTED_PROXY=1`); otherwise the client is the TCP peer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProxyPolicy {
-    pub trust_forwarded_for: bool,
-}
-
-/// The client's address for this request.
-pub async fn client_ip() -> Option<std::net::IpAddr> {
-    let policy = use_context::<ProxyPolicy>().unwrap_or_default();
-    let headers = leptos_axum::extract::<http::HeaderMap>().await.unwrap_or_default();
-    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0);
-    client_ip_from(&headers, peer, policy)
-}
-
-/// The client's address from the headers and the TCP peer, under `policy`.
-pub fn client_ip_from(
-    headers: &http::HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-    policy: ProxyPolicy,
-) -> Option<std::net::IpAddr> {
-    let forwarded = policy
-        .trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .and_then(|ip| ip.trim().parse().ok());
-    forwarded.or(peer.map(|p| p.ip()))
-}
-
 /// The signed-in user, or `Unauthorized`. A revoked or expired sign-in ends here,
 /// on the next request after it was revoked.
 pub async fn require_user() -> Result<CurrentUser, AppError> {
@@ -168,6 +140,8 @@ pub struct RequestUser(
     pub std::sync::Arc<tokio::sync::OnceCell<Result<CurrentUser, AppError>>>,
     /// Their email and name, as the session check read them.
     pub std::sync::Arc<std::sync::OnceLock<super::SignedInUser>>,
+    /// Their pickers' version, as the session check read it ([`crate::picker_cache`]).
+    pub std::sync::Arc<std::sync::OnceLock<i64>>,
 );
 
 /// The signed-in user of a session (for plain axum handlers as well as server
@@ -210,6 +184,7 @@ async fn check_session(
     if let Some(request) = use_context::<RequestUser>() {
         let _ =
             request.1.set(super::SignedInUser { email: live.email.clone(), display_name: live.display_name.clone() });
+        let _ = request.2.set(live.pickers_version);
     }
     if moved_network(live.ip.as_deref(), client_ip) && !live.network_flagged {
         // The write takes the connection: holding it while waiting for another could

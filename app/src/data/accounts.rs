@@ -50,6 +50,31 @@ pub struct LedgerAccountRow {
     pub institution_name: Option<String>,
 }
 
+/// An account as the ledger's pickers show it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PickableAccountRow {
+    pub id: Uuid,
+    pub name: String,
+    pub account_type: String,
+    pub is_business: bool,
+    pub currency: String,
+    pub is_manual: bool,
+    pub is_active: bool,
+}
+
+/// Every account of the user for the pickers, open ones first (as [`list_all`]).
+pub async fn pickable(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<PickableAccountRow>> {
+    Ok(sqlx::query_as::<_, PickableAccountRow>(
+        "SELECT id, name, account_type::text AS account_type, is_business, currency::text AS currency, is_manual,
+                is_active
+         FROM accounts WHERE user_id = $1
+         ORDER BY is_active DESC, account_type, name, id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Every account of the user, open ones first.
 pub async fn list_all(conn: &mut PgConnection, user_id: Uuid) -> DbResult<Vec<LedgerAccountRow>> {
     let rows = sqlx::query_as::<_, LedgerAccountRow>(

@@ -53,6 +53,8 @@ pub struct LiveSession {
     pub display_name: String,
     /// Whether `last_seen_at` is over a minute old.
     pub seen_long_ago: bool,
+    /// The version of the user's pickers (migration 29), for the server's copy.
+    pub pickers_version: i64,
 }
 
 /// The live session with this id and key: not revoked, not expired. Marks it seen
@@ -63,8 +65,9 @@ pub async fn find_live(conn: &mut PgConnection, id: Uuid, key_hash: &[u8]) -> Db
     // data-modifying CTE here cost every request a write plan and a table lock).
     let live = sqlx::query_as::<_, LiveSession>(
         "SELECT s.user_id, host(s.ip_address) AS ip, u.mfa_enabled, s.risk_factors ? 'new_network' AS network_flagged,
-                u.email::text AS email, u.display_name, s.last_seen_at < now() - interval '1 minute' AS seen_long_ago
-         FROM user_sessions s JOIN users u ON u.id = s.user_id
+                u.email::text AS email, u.display_name, s.last_seen_at < now() - interval '1 minute' AS seen_long_ago,
+                coalesce(p.version, 0) AS pickers_version
+         FROM user_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN picker_versions p ON p.user_id = s.user_id
          WHERE s.id = $1 AND s.session_id_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()",
     )
     .bind(id)

@@ -3,7 +3,7 @@
 
 use super::categories::CategoryOptions;
 use super::transactions::LedgerActions;
-use crate::accounts::LedgerAccount;
+use crate::accounts::PickerAccount;
 use crate::categories::Category;
 use crate::error::AppError;
 use crate::journal::{
@@ -36,16 +36,16 @@ where
 }
 
 #[component]
-pub fn EntryForms(actions: LedgerActions, accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> impl IntoView {
+pub fn EntryForms(actions: LedgerActions, accounts: Vec<PickerAccount>, categories: Vec<Category>) -> impl IntoView {
     let create = ServerAction::<CreateTransaction>::new();
     let transfer = ServerAction::<CreateTransfer>::new();
     let adjust = ServerAction::<CreateAdjustment>::new();
     reload_after(create.value(), actions);
     reload_after(transfer.value(), actions);
     reload_after(adjust.value(), actions);
-    let open: Vec<LedgerAccount> = accounts.into_iter().filter(|a| a.open).collect();
-    let manual: Vec<LedgerAccount> = open.iter().filter(|a| a.manual).cloned().collect();
-    fn options(list: &[LedgerAccount]) -> impl IntoView + use<> {
+    let open: Vec<PickerAccount> = accounts.into_iter().filter(|a| a.open).collect();
+    let manual: Vec<PickerAccount> = open.iter().filter(|a| a.manual).cloned().collect();
+    fn options(list: &[PickerAccount]) -> impl IntoView + use<> {
         list.iter()
             .map(
                 |a| view! { <option value=a.id.to_string()>{format!("{} ({})", a.name, a.currency.as_str())}</option> },
@@ -112,7 +112,7 @@ pub fn EntryForms(actions: LedgerActions, accounts: Vec<LedgerAccount>, categori
 
 /// A journal entry with any number of legs that must add up to zero.
 #[component]
-fn AdjustmentForm(accounts: Vec<LedgerAccount>, adjust: ServerAction<CreateAdjustment>) -> impl IntoView {
+fn AdjustmentForm(accounts: Vec<PickerAccount>, adjust: ServerAction<CreateAdjustment>) -> impl IntoView {
     let date = RwSignal::new(String::new());
     let description = RwSignal::new("Adjustment".to_string());
     let first = accounts.first().map(|a| a.id.to_string()).unwrap_or_default();

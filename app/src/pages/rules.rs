@@ -3,7 +3,7 @@
 
 use super::SignInPrompt;
 use super::categories::CategoryOptions;
-use crate::accounts::{LedgerAccount, PickerChoices, ledger_choices};
+use crate::accounts::{PickerAccount, PickerChoices, ledger_choices};
 use crate::categories::Category;
 use crate::error::AppError;
 use crate::rules::{
@@ -233,7 +233,7 @@ fn RuleEditor(
     id: String,
     input: RuleInput,
     categories: Vec<Category>,
-    accounts: Vec<LedgerAccount>,
+    accounts: Vec<PickerAccount>,
     actions: RuleActions,
 ) -> impl IntoView {
     let editing_existing = !id.is_empty();
@@ -351,7 +351,7 @@ fn RuleEditor(
 fn ConditionRow(
     condition: RwSignal<ConditionInput>,
     categories: Vec<Category>,
-    accounts: Vec<LedgerAccount>,
+    accounts: Vec<PickerAccount>,
     remove: Callback<()>,
 ) -> impl IntoView {
     let field = move || condition.with(|c| c.field.clone());

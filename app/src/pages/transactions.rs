@@ -5,7 +5,7 @@ use super::SignInPrompt;
 use super::categories::CategoryOptions;
 use super::journal_forms::{EntryForms, TransferEditor};
 use super::transaction_editors::{BulkBar, InlineEditor, SplitEditor};
-use crate::accounts::{LedgerAccount, ledger_choices};
+use crate::accounts::{PickerAccount, ledger_choices};
 use crate::categories::Category;
 use crate::error::AppError;
 use crate::reconcile::Unreconcile;
@@ -175,7 +175,7 @@ pub fn TransactionsPage() -> impl IntoView {
 
 /// The filter form: a GET form, so the filters live in the URL.
 #[component]
-fn Filters(params: Memo<TransactionQuery>, accounts: Vec<LedgerAccount>, categories: Vec<Category>) -> impl IntoView {
+fn Filters(params: Memo<TransactionQuery>, accounts: Vec<PickerAccount>, categories: Vec<Category>) -> impl IntoView {
     let q = params.get_untracked();
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let chosen_category = q.category.clone().unwrap_or_default();

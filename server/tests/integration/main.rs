@@ -15,6 +15,7 @@ mod keys;
 mod ledger;
 mod ledger_isolation;
 mod mfa;
+mod pickers;
 mod plaid;
 mod plaid_cli;
 mod plaid_nodes;

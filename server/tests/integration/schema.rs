@@ -40,12 +40,14 @@ async fn the_schema_has_the_fourteen_tables_the_job_queue_and_forty_indexes() {
         "budgets",
         "categories",
         "categorization_rules",
-        // Not among the 14 of the design: statement import batches (undo) and the
-        // background job queue (ARCHITECTURE.md).
+        // Not among the 14 of the design: statement import batches (undo), the
+        // background job queue (ARCHITECTURE.md) and the pickers' versions (the
+        // server's copy of each user's accounts and categories, migration 29).
         "import_batches",
         "institutions",
         "jobs",
         "ml_predictions",
+        "picker_versions",
         "plaid_items",
         "plaid_webhooks",
         "reports",
