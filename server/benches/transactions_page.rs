@@ -172,7 +172,15 @@ async fn run() -> anyhow::Result<()> {
     }
     println!("{ratios}");
 
-    match wrk(&page_url, &cookie) {
+    match wrk("page (SSR)", &page_url, &cookie, None) {
+        Ok(line) => println!("{line}"),
+        Err(e) => println!("wrk: not run ({e})"),
+    }
+    // The page's list alone, as its server function: the part of a render that is
+    // data (session check, the query, JSON, HTTP), without the HTML around it. What
+    // is left of the page's time is rendering.
+    let body = format!("query%5Bfrom%5D={from}&query%5Bto%5D={to}");
+    match wrk("server fn alone", &format!("{base}/api/transactions"), &cookie, Some((&body, &base))) {
         Ok(line) => println!("{line}"),
         Err(e) => println!("wrk: not run ({e})"),
     }
@@ -207,14 +215,32 @@ fn cpu_seconds() -> (f64, f64) {
     (own / tick, all / tick)
 }
 
-/// `wrk -t2 -c32 -d10s` on the page, signed in: renders per second and errors, and
-/// where the CPU went (the app is this process; the rest is Postgres and wrk).
-fn wrk(url: &str, cookie: &str) -> anyhow::Result<String> {
+/// `wrk -t2 -c32 -d10s` on `url`, signed in (a form POST when `post` gives the body
+/// and origin): requests per second and errors, and where the CPU went (the app is
+/// this process; the rest is Postgres and wrk).
+fn wrk(what: &str, url: &str, cookie: &str, post: Option<(&str, &str)>) -> anyhow::Result<String> {
+    let mut args: Vec<String> =
+        ["-t2", "-c32", "-d10s", "--latency", "-H", &format!("Cookie: {cookie}")].map(String::from).into();
+    let script = std::env::temp_dir().join(format!("manna-bench-wrk-{}.lua", std::process::id()));
+    if let Some((body, origin)) = post {
+        std::fs::write(
+            &script,
+            format!(
+                "wrk.method = \"POST\"\nwrk.body = \"{body}\"\n\
+                 wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+                 wrk.headers[\"Origin\"] = \"{origin}\"\nwrk.headers[\"Accept\"] = \"application/json\"\n"
+            ),
+        )?;
+        args.extend(["-s".to_string(), script.display().to_string()]);
+    }
+    args.push(url.to_string());
     let before = cpu_seconds();
     let out = Command::new("wrk")
-        .args(["-t2", "-c32", "-d10s", "--latency", "-H", &format!("Cookie: {cookie}"), url])
+        .args(&args)
         .output()
-        .map_err(|e| anyhow::anyhow!("cannot run wrk: {e}; install it with scripts/install.sh"))?;
+        .map_err(|e| anyhow::anyhow!("cannot run wrk: {e}; install it with scripts/install.sh"));
+    let _ = std::fs::remove_file(&script);
+    let out = out?;
     let after = cpu_seconds();
     let text = String::from_utf8_lossy(&out.stdout);
     let field = |prefix: &str| {
@@ -228,8 +254,8 @@ fn wrk(url: &str, cookie: &str) -> anyhow::Result<String> {
     let per = |secs: f64| if requests > 0.0 { secs * 1000.0 / requests } else { 0.0 };
     let (app_cpu, all_cpu) = (after.0 - before.0, after.1 - before.1);
     Ok(format!(
-        "wrk -t2 -c32 -d10s page (SSR), 1-year range: {rps} renders/s, latency p99 {p99}, non-2xx {}, socket errors {}\n\
-         CPU per render: app {:.2} ms, everything else (Postgres, wrk) {:.2} ms",
+        "wrk -t2 -c32 -d10s {what}, 1-year range: {rps} requests/s, latency p99 {p99}, non-2xx {}, socket errors {}\n\
+         CPU per request: app {:.2} ms, everything else (Postgres, wrk) {:.2} ms",
         if non_2xx.is_empty() { "0".into() } else { non_2xx },
         if socket.is_empty() { "none".into() } else { socket },
         per(app_cpu),
