@@ -172,17 +172,51 @@ async fn run() -> anyhow::Result<()> {
     }
     println!("{ratios}");
 
-    match wrk("page (SSR)", &page_url, &cookie, None) {
-        Ok(line) => println!("{line}"),
-        Err(e) => println!("wrk: not run ({e})"),
+    // Throughput, then the ceiling rendering sets: the same page and server fn for a
+    // month before the user's first row (no rows: the session check, the shell, the
+    // filters and an empty list), so that what the 50 rows add to the data alone can be
+    // told apart from what rendering them adds.
+    let first: chrono::NaiveDate = sqlx::query_scalar("SELECT min(date) FROM transactions WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&pool)
+        .await?;
+    let (empty_from, empty_to) = (first - chrono::Days::new(31), first - chrono::Days::new(1));
+    let list_url = format!("{base}/api/transactions");
+    let body = |from: chrono::NaiveDate, to: chrono::NaiveDate| format!("query%5Bfrom%5D={from}&query%5Bto%5D={to}");
+    let runs = [
+        wrk("page (SSR), 1-year range", &page_url, &cookie, None),
+        // The page's list alone, as its server function: the part of a render that is
+        // data (session check, the query, JSON, HTTP), without the HTML around it.
+        wrk("server fn alone, 1-year range", &list_url, &cookie, Some((&body(from, to), &base))),
+        wrk(
+            "page (SSR), a month with no rows",
+            &format!("{base}/transactions?from={empty_from}&to={empty_to}"),
+            &cookie,
+            None,
+        ),
+        wrk("server fn alone, a month with no rows", &list_url, &cookie, Some((&body(empty_from, empty_to), &base))),
+    ];
+    for run in &runs {
+        match run {
+            Ok(run) => println!("{}", run.line),
+            Err(e) => println!("wrk: not run ({e})"),
+        }
     }
-    // The page's list alone, as its server function: the part of a render that is
-    // data (session check, the query, JSON, HTTP), without the HTML around it. What
-    // is left of the page's time is rendering.
-    let body = format!("query%5Bfrom%5D={from}&query%5Bto%5D={to}");
-    match wrk("server fn alone", &format!("{base}/api/transactions"), &cookie, Some((&body, &base))) {
-        Ok(line) => println!("{line}"),
-        Err(e) => println!("wrk: not run ({e})"),
+    if let [Ok(page), Ok(list), Ok(empty_page), Ok(empty_list)] = &runs {
+        // With wrk keeping the machine busy, a request's share of it is 1 / (requests/s):
+        // those shares add up.
+        let rows_as_data = 1.0 / list.rps - 1.0 / empty_list.rps;
+        let ceiling = 1.0 / (1.0 / empty_page.rps + rows_as_data);
+        println!(
+            "ceiling if the 50 rows cost nothing to render: {ceiling:.0} renders/s, the page with no rows plus what the \
+             rows add to the server fn alone (per render, with the machine busy: {:.2} ms = {:.2} ms page with no rows \
+             + {:.2} ms the rows' data; the page measured {:.0}/s, {:.2} ms)",
+            1000.0 / ceiling,
+            1000.0 / empty_page.rps,
+            1000.0 * rows_as_data,
+            page.rps,
+            1000.0 / page.rps
+        );
     }
     Ok(())
 }
@@ -215,10 +249,16 @@ fn cpu_seconds() -> (f64, f64) {
     (own / tick, all / tick)
 }
 
+/// What one wrk run printed, and its requests per second.
+struct WrkRun {
+    line: String,
+    rps: f64,
+}
+
 /// `wrk -t2 -c32 -d10s` on `url`, signed in (a form POST when `post` gives the body
 /// and origin): requests per second and errors, and where the CPU went (the app is
 /// this process; the rest is Postgres and wrk).
-fn wrk(what: &str, url: &str, cookie: &str, post: Option<(&str, &str)>) -> anyhow::Result<String> {
+fn wrk(what: &str, url: &str, cookie: &str, post: Option<(&str, &str)>) -> anyhow::Result<WrkRun> {
     let mut args: Vec<String> =
         ["-t2", "-c32", "-d10s", "--latency", "-H", &format!("Cookie: {cookie}")].map(String::from).into();
     let script = std::env::temp_dir().join(format!("manna-bench-wrk-{}.lua", std::process::id()));
@@ -250,15 +290,18 @@ fn wrk(what: &str, url: &str, cookie: &str, post: Option<(&str, &str)>) -> anyho
     let non_2xx = field("Non-2xx or 3xx responses:");
     let socket = field("Socket errors:");
     let p99 = text.lines().find_map(|l| l.trim().strip_prefix("99%").map(|v| v.trim().to_string())).unwrap_or_default();
-    let requests: f64 = rps.parse::<f64>().unwrap_or(0.0) * 10.0;
+    let rate = rps.parse::<f64>().unwrap_or(0.0);
+    anyhow::ensure!(rate > 0.0, "wrk gave no rate for {what}: {}", String::from_utf8_lossy(&out.stderr).trim());
+    let requests = rate * 10.0;
     let per = |secs: f64| if requests > 0.0 { secs * 1000.0 / requests } else { 0.0 };
     let (app_cpu, all_cpu) = (after.0 - before.0, after.1 - before.1);
-    Ok(format!(
-        "wrk -t2 -c32 -d10s {what}, 1-year range: {rps} requests/s, latency p99 {p99}, non-2xx {}, socket errors {}\n\
+    let line = format!(
+        "wrk -t2 -c32 -d10s {what}: {rps} requests/s, latency p99 {p99}, non-2xx {}, socket errors {}\n\
          CPU per request: app {:.2} ms, everything else (Postgres, wrk) {:.2} ms",
         if non_2xx.is_empty() { "0".into() } else { non_2xx },
         if socket.is_empty() { "none".into() } else { socket },
         per(app_cpu),
         per(all_cpu - app_cpu)
-    ))
+    );
+    Ok(WrkRun { line, rps: rate })
 }
