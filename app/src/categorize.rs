@@ -329,8 +329,14 @@ pub mod ssr {
             return Ok((String::new(), vec![]));
         }
         let trained = model_for(conn, user_id).await?;
-        let new: Vec<predictions::NewPrediction> = rows
-            .iter()
+        Ok((trained.version_label(), predictions_from(&trained, rows)))
+    }
+
+    /// What `trained` predicts for `rows`: one prediction per row it has an opinion on.
+    /// Pure work, so a caller may run it off the async threads (an import scores a part
+    /// of its rows while the database writes the previous part).
+    pub fn predictions_from(trained: &Trained, rows: &[predictions::Unpredicted]) -> Vec<predictions::NewPrediction> {
+        rows.iter()
             .filter_map(|r| {
                 let example = Example {
                     merchant: r.merchant_name.as_deref(),
@@ -351,8 +357,7 @@ pub mod ssr {
                     apply: p.confidence >= DEFAULT_THRESHOLD,
                 })
             })
-            .collect();
-        Ok((trained.version_label(), new))
+            .collect()
     }
 
     /// The strongest signals as stored with a prediction (`explain` reads them back).

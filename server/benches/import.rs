@@ -184,7 +184,7 @@ async fn run() -> anyhow::Result<()> {
                     match_rows(&mut tx, user, account, &statement).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 let matched = started.elapsed();
                 let (_, imported, _) =
-                    write(&mut tx, user, &target, &name, &bytes, &statement, &options, &decisions, &[])
+                    write(&mut tx, user, &target, &name, &bytes, statement, &options, &decisions, &[])
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let written = started.elapsed();

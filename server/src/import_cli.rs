@@ -91,10 +91,9 @@ pub async fn run(pool: PgPool, args: ImportArgs) -> Result<()> {
         return Ok(());
     }
     bar.set_message("writing");
-    let (batch, imported, _) =
-        write(&mut tx, owner, &target, &file_name, &bytes, &statement, &options, &decisions, &[])
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+    let (batch, imported, _) = write(&mut tx, owner, &target, &file_name, &bytes, statement, &options, &decisions, &[])
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     audit::record(
         &mut tx,
         &audit::Actor { user_id: Some(owner), user_agent: Some("manna import (CLI)".into()), ..Default::default() },

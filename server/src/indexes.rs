@@ -2,7 +2,7 @@
 //! `create-indexes`, the bulk loader and the migration can never disagree.
 
 /// The migrations that create (or drop) indexes, in order.
-const INDEX_MIGRATIONS: [&str; 11] = [
+const INDEX_MIGRATIONS: [&str; 12] = [
     include_str!("../../migrations/20250101000002_indexes.sql"),
     include_str!("../../migrations/20250101000009_ledger_rules.sql"),
     include_str!("../../migrations/20250101000011_categorization.sql"),
@@ -14,6 +14,7 @@ const INDEX_MIGRATIONS: [&str; 11] = [
     include_str!("../../migrations/20250101000019_drop_business_date_index.sql"),
     include_str!("../../migrations/20250101000020_bulk_insert_index_diet.sql"),
     include_str!("../../migrations/20250101000024_prediction_keys_per_statement.sql"),
+    include_str!("../../migrations/20250101000030_import_batch_row_range.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

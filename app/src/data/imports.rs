@@ -90,13 +90,16 @@ pub struct NewBatch<'a> {
     pub rows_duplicate: i32,
     pub rows_failed: i32,
     pub mapping: Option<serde_json::Value>,
+    /// The first and last (lowest and highest) id of the rows the batch will add: the
+    /// range its rows are found in (`import_batch_row_range`). None for no rows.
+    pub row_ids: Option<(Uuid, Uuid)>,
 }
 
 pub async fn insert_batch(conn: &mut PgConnection, user_id: Uuid, b: &NewBatch<'_>) -> DbResult<Uuid> {
     Ok(sqlx::query_scalar(
         "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
-                                     rows_duplicate, rows_failed, mapping)
-         VALUES ($1, $2, left($3, 255), $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                     rows_duplicate, rows_failed, mapping, first_row_id, last_row_id)
+         VALUES ($1, $2, left($3, 255), $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(user_id)
     .bind(b.account)
@@ -108,6 +111,8 @@ pub async fn insert_batch(conn: &mut PgConnection, user_id: Uuid, b: &NewBatch<'
     .bind(b.rows_duplicate)
     .bind(b.rows_failed)
     .bind(&b.mapping)
+    .bind(b.row_ids.map(|r| r.0))
+    .bind(b.row_ids.map(|r| r.1))
     .fetch_one(conn)
     .await?)
 }
@@ -141,11 +146,12 @@ pub struct ImportRows {
 /// The model's predictions for an import's rows, written in the same statement as the
 /// rows: each links to the other, and each side's key check (once per statement) sees
 /// the other side.
-pub struct ImportPredictions<'a> {
-    pub model_version: &'a str,
+#[derive(Default)]
+pub struct ImportPredictions {
+    pub model_version: String,
     /// `ids[i]` is the id of `rows[i]`, and what its row's `predictions` entry holds.
-    pub ids: &'a [Uuid],
-    pub rows: &'a [NewPrediction],
+    pub ids: Vec<Uuid>,
+    pub rows: Vec<NewPrediction>,
 }
 
 /// From this many rows, an import leaves its search-index entries in the GIN pending
@@ -154,26 +160,53 @@ pub struct ImportPredictions<'a> {
 /// ([`merge_pending_index_entries`]); until then searches also scan the pending list.
 pub const DEFER_INDEX_MERGE_FROM: usize = 1_000;
 
-/// Query `import_insert`: the batch's rows and their predictions in one statement, in
-/// the account's currency, in the order given, with what rules and the model decided
-/// already applied. Each row's tax year is worked out here as a set (the DB checks it
-/// per statement), not by the row trigger.
-pub async fn insert_rows(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    account: &TargetAccount,
-    batch: Uuid,
-    r: &ImportRows,
-    predicted: &ImportPredictions<'_>,
-) -> DbResult<u64> {
-    if r.ids.len() >= DEFER_INDEX_MERGE_FROM {
+/// Readies the transaction for an import of `rows` rows, before its first
+/// [`insert_rows`] statement.
+pub async fn prepare_bulk_insert(conn: &mut PgConnection, rows: usize) -> DbResult<()> {
+    if rows >= DEFER_INDEX_MERGE_FROM {
         // work_mem: the rows arrive as arrays that Postgres unnests into a tuplestore;
         // at the 4 MB default a 100,000-row batch spilled 18 MB to a temp file.
         sqlx::query("SELECT set_config('gin_pending_list_limit', '512MB', true), set_config('work_mem', '64MB', true)")
             .execute(&mut *conn)
             .await?;
     }
-    Ok(sqlx::query(
+    Ok(())
+}
+
+/// Where the imported rows go: the batch, and its account's owner and currency.
+#[derive(Debug, Clone)]
+pub struct ImportTarget {
+    pub user_id: Uuid,
+    pub account: Uuid,
+    pub currency: String,
+    pub batch: Uuid,
+}
+
+/// Query `import_insert`: a part of the batch's rows and their predictions in one
+/// statement, in the account's currency, in the order given, with what rules and the
+/// model decided already applied. Each row's tax year is worked out here as a set (the
+/// DB checks it per statement), not by the row trigger.
+///
+/// Built apart from running it (the arguments are encoded here), so the caller can
+/// build the next part's statement on another thread while the database runs this one.
+pub fn insert_rows(
+    to: &ImportTarget,
+    r: ImportRows,
+    predicted: ImportPredictions,
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let mut transaction_ids = Vec::with_capacity(predicted.rows.len());
+    let mut category_ids = Vec::with_capacity(predicted.rows.len());
+    let mut confidences = Vec::with_capacity(predicted.rows.len());
+    let mut features = Vec::with_capacity(predicted.rows.len());
+    let mut alternatives = Vec::with_capacity(predicted.rows.len());
+    for p in predicted.rows {
+        transaction_ids.push(p.transaction_id);
+        category_ids.push(p.category_id);
+        confidences.push(p.confidence);
+        features.push(p.features);
+        alternatives.push(p.alternatives);
+    }
+    sqlx::query(
         "WITH predicted AS (
              INSERT INTO ml_predictions (id, user_id, transaction_id, predicted_category_id, confidence, model_version,
                                          features_used, top_alternatives)
@@ -196,35 +229,32 @@ pub async fn insert_rows(
                    deductible, tags, prediction)
          CROSS JOIN (SELECT fiscal_year_start_month AS start FROM users WHERE id = $1) f",
     )
-    .bind(user_id)
-    .bind(account.id)
-    .bind(&account.currency)
-    .bind(batch)
-    .bind(&r.ids)
-    .bind(&r.dates)
-    .bind(&r.amounts)
-    .bind(&r.names)
-    .bind(&r.merchants)
-    .bind(&r.notes)
-    .bind(&r.hashes)
-    .bind(&r.types)
-    .bind(&r.categories)
-    .bind(&r.category_sources)
-    .bind(&r.rules)
-    .bind(&r.business)
-    .bind(&r.deductible)
-    .bind(&r.tags)
-    .bind(&r.predictions)
+    .bind(to.user_id)
+    .bind(to.account)
+    .bind(to.currency.clone())
+    .bind(to.batch)
+    .bind(r.ids)
+    .bind(r.dates)
+    .bind(r.amounts)
+    .bind(r.names)
+    .bind(r.merchants)
+    .bind(r.notes)
+    .bind(r.hashes)
+    .bind(r.types)
+    .bind(r.categories)
+    .bind(r.category_sources)
+    .bind(r.rules)
+    .bind(r.business)
+    .bind(r.deductible)
+    .bind(r.tags)
+    .bind(r.predictions)
     .bind(predicted.model_version)
     .bind(predicted.ids)
-    .bind(predicted.rows.iter().map(|p| p.transaction_id).collect::<Vec<_>>())
-    .bind(predicted.rows.iter().map(|p| p.category_id).collect::<Vec<_>>())
-    .bind(predicted.rows.iter().map(|p| p.confidence).collect::<Vec<_>>())
-    .bind(predicted.rows.iter().map(|p| p.features.as_str()).collect::<Vec<_>>())
-    .bind(predicted.rows.iter().map(|p| p.alternatives.as_str()).collect::<Vec<_>>())
-    .execute(conn)
-    .await?
-    .rows_affected())
+    .bind(transaction_ids)
+    .bind(category_ids)
+    .bind(confidences)
+    .bind(features)
+    .bind(alternatives)
 }
 
 /// Merges the GIN pending lists of `transactions` (search text, tags) into the indexes,
@@ -273,22 +303,28 @@ pub async fn batches(conn: &mut PgConnection, user_id: Uuid, limit: i64) -> DbRe
 /// when the batch was already undone or when some of its rows were reconciled since.
 /// Matched transfer legs are unlinked first. Returns the rows removed.
 pub async fn undo(conn: &mut PgConnection, user_id: Uuid, batch: Uuid) -> DbResult<u64> {
-    let undone: Option<(Option<chrono::DateTime<chrono::Utc>>,)> =
-        sqlx::query_as("SELECT undone_at FROM import_batches WHERE id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(batch)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match undone {
+    type Undone = (Option<chrono::DateTime<chrono::Utc>>, Option<Uuid>, Option<Uuid>);
+    let found: Option<Undone> = sqlx::query_as(
+        "SELECT undone_at, first_row_id, last_row_id FROM import_batches WHERE id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(batch)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (first, last) = match found {
         None => return Err(DbError::NotFound),
-        Some((Some(_),)) => return Err(DbError::Rule("this import was already undone")),
-        Some((None,)) => {}
-    }
+        Some((Some(_), _, _)) => return Err(DbError::Rule("this import was already undone")),
+        Some((None, first, last)) => (first, last),
+    };
+    // The batch's rows are found through the primary key, within their id range.
     let reconciled: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM transactions WHERE user_id = $1 AND import_batch_id = $2 AND reconciled",
+        "SELECT count(*) FROM transactions
+         WHERE user_id = $1 AND import_batch_id = $2 AND id BETWEEN $3 AND $4 AND reconciled",
     )
     .bind(user_id)
     .bind(batch)
+    .bind(first)
+    .bind(last)
     .fetch_one(&mut *conn)
     .await?;
     if reconciled > 0 {
@@ -298,21 +334,26 @@ pub async fn undo(conn: &mut PgConnection, user_id: Uuid, batch: Uuid) -> DbResu
     }
     let entries: Vec<Uuid> = sqlx::query_scalar(
         "SELECT DISTINCT journal_entry_id FROM transactions
-         WHERE user_id = $1 AND import_batch_id = $2 AND journal_entry_id IS NOT NULL",
+         WHERE user_id = $1 AND import_batch_id = $2 AND id BETWEEN $3 AND $4 AND journal_entry_id IS NOT NULL",
     )
     .bind(user_id)
     .bind(batch)
+    .bind(first)
+    .bind(last)
     .fetch_all(&mut *conn)
     .await?;
     for entry in entries {
         super::journal::delete(conn, user_id, entry).await?;
     }
-    let removed = sqlx::query("DELETE FROM transactions WHERE user_id = $1 AND import_batch_id = $2")
-        .bind(user_id)
-        .bind(batch)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM transactions WHERE user_id = $1 AND import_batch_id = $2 AND id BETWEEN $3 AND $4")
+            .bind(user_id)
+            .bind(batch)
+            .bind(first)
+            .bind(last)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     sqlx::query("UPDATE import_batches SET undone_at = now() WHERE id = $1").bind(batch).execute(conn).await?;
     Ok(removed)
 }

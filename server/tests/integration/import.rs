@@ -397,3 +397,62 @@ async fn imported_rows_go_through_rules_and_get_the_fiscal_tax_year() {
     .unwrap_err();
     assert!(wrong.to_string().contains("fiscal year makes it 2025"), "{wrong}");
 }
+
+/// A file larger than one insert statement is written in parts (prepared on another
+/// thread while the previous part is written): still one batch, every part through the
+/// rules and the model, and the rules' match counts summed over the parts.
+#[tokio::test]
+async fn a_file_written_in_several_statements_is_one_batch_with_rules_and_the_model_on_every_part() {
+    let db = test_db().await;
+    let app = spawn_app(db.pool.clone()).await;
+    let b = books(&app, "parts-import@example.com").await;
+    let coffee = crate::ledger::category_id(&db.pool, "Coffee").await;
+    let rule = [
+        ("rule[name]", "Starbucks is coffee"),
+        ("rule[mode]", "all"),
+        ("rule[conditions][0][field]", "description"),
+        ("rule[conditions][0][value]", "starbucks"),
+        ("rule[actions][category]", coffee.as_str()),
+    ];
+    ok(&app, &b.client, "save_rule", &rule).await;
+    // History for the model to learn from (the rule files it).
+    let form = [("account", b.checking.as_str()), ("file_name", "march.csv"), ("content", &b64(MARCH))];
+    ok(&app, &b.client, "import_statement", &form).await;
+
+    let mut file = String::from("Date,Description,Amount\r\n");
+    let (mut rows, mut starbucks) = (0u64, 0u64);
+    while rows < 30_001 {
+        let name = if rows % 5 == 0 { "STARBUCKS" } else { "Corner bakery" };
+        starbucks += u64::from(rows % 5 == 0);
+        file.push_str(&format!("06/{:02}/2024,{name} {rows:06},-{}.25\r\n", rows % 28 + 1, rows % 90 + 1));
+        rows += 1;
+    }
+    let form = [("account", b.checking.as_str()), ("file_name", "june.csv"), ("content", &b64(&file))];
+    let imported = ok(&app, &b.client, "import_statement", &form).await;
+    assert_eq!(imported["added"].as_u64(), Some(rows), "{imported}");
+
+    let (in_batch, distinct_ids, by_rule, linked_predictions): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT t.id), count(*) FILTER (WHERE t.rule_id IS NOT NULL),
+                count(p.id) FILTER (WHERE t.rule_id IS NULL)
+         FROM transactions t LEFT JOIN ml_predictions p ON p.id = t.prediction_id AND p.transaction_id = t.id
+         WHERE t.import_batch_id = $1::uuid",
+    )
+    .bind(imported["batch"].as_str().unwrap())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let rows = rows as i64;
+    let starbucks = starbucks as i64;
+    assert_eq!((in_batch, distinct_ids, by_rule), (rows, rows, starbucks));
+    // Every row no rule filed was put to the model, whichever part it was in.
+    assert_eq!(linked_predictions, rows - starbucks);
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM import_batches WHERE account_id = $1::uuid")
+        .bind(&b.checking)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(batches, 2);
+    // The March file's Starbucks row, then every part's.
+    let rules = ok(&app, &b.client, "rules", &[]).await;
+    assert_eq!(rules[0]["match_count"].as_i64(), Some(1 + starbucks), "{rules}");
+}

@@ -99,34 +99,56 @@ async fn a_rows_account_must_be_its_owners_and_goes_with_its_rows() {
 }
 
 /// A row's import batch is checked per statement, not by a foreign key: it must exist
-/// and be the row owner's, on insert and on update, and a batch that goes clears the
-/// reference (what ON DELETE SET NULL did).
+/// and be the row owner's, on insert and on update, the row's id must lie in the
+/// batch's id range (where undo finds it), and a batch that goes clears the reference
+/// (what ON DELETE SET NULL did).
 #[tokio::test]
 async fn an_imported_rows_batch_must_be_its_owners_and_its_removal_clears_the_reference() {
     let db = test_db().await;
     let Owners { owner, stranger, a, s } = owner_and_stranger(&db.pool, "batch").await;
+    // Ids as an import chooses them: time-ordered, the batch written with their range.
+    let ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let (first, last) = (ids[0], ids[3]);
     let batch: Uuid = sqlx::query_scalar(
         "INSERT INTO import_batches (user_id, account_id, file_name, format, file_sha256, rows_in_file, rows_added,
-                                     rows_duplicate, rows_failed)
-         VALUES ($1, $2, 'a.csv', 'csv', repeat('a', 64), 2, 2, 0, 0) RETURNING id",
+                                     rows_duplicate, rows_failed, first_row_id, last_row_id)
+         VALUES ($1, $2, 'a.csv', 'csv', repeat('a', 64), 4, 4, 0, 0, $3, $4) RETURNING id",
     )
     .bind(owner)
     .bind(a)
+    .bind(first)
+    .bind(last)
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let insert = "INSERT INTO transactions (user_id, account_id, amount, date, name, import_batch_id)
-                  SELECT $1, $2, -1, DATE '2024-01-01' + i, 'row', $3 FROM generate_series(1, 3) i";
-    sqlx::query(insert).bind(owner).bind(a).bind(batch).execute(&db.pool).await.unwrap();
+    let insert = "INSERT INTO transactions (id, user_id, account_id, amount, date, name, import_batch_id)
+                  SELECT i.id, $1, $2, -1, DATE '2024-01-01' + i.n::int, 'row', $3
+                  FROM unnest($4::uuid[]) WITH ORDINALITY AS i(id, n)";
+    sqlx::query(insert).bind(owner).bind(a).bind(batch).bind(&ids[..3]).execute(&db.pool).await.unwrap();
     assert_eq!(rows_of(&db.pool, owner).await, 3);
 
     for (user_id, acct, bad_batch) in [(stranger, s, batch), (owner, a, Uuid::now_v7())] {
-        assert_refused(sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).execute(&db.pool).await, BATCH_KEY);
+        let refused = sqlx::query(insert).bind(user_id).bind(acct).bind(bad_batch).bind(&ids[3..]);
+        assert_refused(refused.execute(&db.pool).await, BATCH_KEY);
     }
+    // The batch's own owner, with one id in the range and one past it: nothing written.
+    let outside = [ids[3], Uuid::now_v7()];
+    assert_refused(
+        sqlx::query(insert).bind(owner).bind(a).bind(batch).bind(&outside[..]).execute(&db.pool).await,
+        BATCH_KEY,
+    );
     let written = (rows_of(&db.pool, owner).await, rows_of(&db.pool, stranger).await);
     assert_eq!(written, (3, 0), "a refused statement writes nothing");
     let repointing = sqlx::query("UPDATE transactions SET import_batch_id = $2 WHERE user_id = $1");
     assert_refused(repointing.bind(owner).bind(Uuid::now_v7()).execute(&db.pool).await, BATCH_KEY);
+    let moving_out = sqlx::query("UPDATE transactions SET id = $2 WHERE id = $1");
+    assert_refused(moving_out.bind(ids[0]).bind(Uuid::now_v7()).execute(&db.pool).await, BATCH_KEY);
+    // The range is fixed once written: it cannot be narrowed past a row.
+    let narrowing = sqlx::query("UPDATE import_batches SET first_row_id = $2 WHERE id = $1");
+    assert_refused(
+        narrowing.bind(batch).bind(ids[1]).execute(&db.pool).await,
+        ("23514", "import_batches_row_range_check"),
+    );
 
     sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(batch).execute(&db.pool).await.unwrap();
     let still_pointing: i64 =
