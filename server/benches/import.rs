@@ -8,7 +8,11 @@
 //! rules leave, as for a user who has been filing for a while.
 //! Prints each phase. "Total" is what the user waits for; the merge of the search-index
 //! entries the import left pending runs after the answer, in the background, and is
-//! printed on its own.
+//! printed on its own. "Postgres alone" writes the same rows again under new ids, as
+//! one INSERT … SELECT from the table (no client, no parsing, no predictions), through
+//! the same indexes and triggers, and rolls it back: what the database's own write of
+//! the rows costs on the machine at that moment, so a slow phase of a shared machine
+//! shows as such next to the import it slowed.
 //!
 //! Run: `cargo bench -p manna-server --bench import` (release build). Same database as
 //! the other benchmarks (`target/tmp/bench-pg`, or `DATABASE_URL`); `BENCH_ROWS` for
@@ -138,6 +142,36 @@ async fn add_rules(pool: &sqlx::PgPool, user: uuid::Uuid) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The batch's rows written again by Postgres alone, rolled back (see the module docs).
+/// The new ids keep the rows' order and land past every existing id, as the import's
+/// time-ordered ids do; no batch (its range check is the import's) and no predictions.
+async fn postgres_alone(pool: &sqlx::PgPool, batch: uuid::Uuid, rows: usize) -> anyhow::Result<std::time::Duration> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('gin_pending_list_limit', '512MB', true), set_config('work_mem', '64MB', true)")
+        .execute(&mut *tx)
+        .await?;
+    let started = Instant::now();
+    let written = sqlx::query(
+        "INSERT INTO transactions (id, user_id, account_id, amount, currency, date, name, merchant_name, notes,
+                                   import_hash, category_id, category_source, rule_id, is_business, tax_deductible,
+                                   tags, transaction_type, source, tax_year)
+         SELECT ('ffffffff' || substr(t.id::text, 9))::uuid, t.user_id, t.account_id, t.amount, t.currency, t.date,
+                t.name, t.merchant_name, t.notes, t.import_hash, t.category_id, t.category_source, t.rule_id,
+                t.is_business, t.tax_deductible, t.tags, t.transaction_type, t.source, t.tax_year
+         FROM import_batches b JOIN transactions t ON t.id BETWEEN b.first_row_id AND b.last_row_id
+                                                   AND t.import_batch_id = b.id
+         WHERE b.id = $1 ORDER BY t.id",
+    )
+    .bind(batch)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let took = started.elapsed();
+    anyhow::ensure!(written == rows as u64, "Postgres alone wrote {written} of {rows} rows");
+    tx.rollback().await?;
+    Ok(took)
+}
+
 fn main() -> anyhow::Result<()> {
     common::run_on_runtime(run())
 }
@@ -150,7 +184,7 @@ async fn run() -> anyhow::Result<()> {
     let table: i64 = sqlx::query_scalar("SELECT count(*) FROM transactions").fetch_one(&pool).await?;
     println!("import of a {rows}-row statement into an empty account; table of {table} rows (release)\n");
     println!(
-        "| file | history | run | size MB | parse ms | match ms | write ms | commit ms | total s | index merge after, ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| file | history | run | size MB | parse ms | match ms | write ms | commit ms | total s | index merge after, ms | Postgres alone, s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let result = async {
         for ((kind, bytes), history) in [("csv", csv(rows)), ("ofx", ofx(rows))]
@@ -194,9 +228,10 @@ async fn run() -> anyhow::Result<()> {
                 app::data::imports::merge_pending_index_entries(&pool).await?;
                 let merge = merge_started.elapsed();
                 anyhow::ensure!(imported.added == rows, "{kind}: added {} of {rows}", imported.added);
+                let alone = postgres_alone(&pool, imported.batch, rows).await?;
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
                 println!(
-                    "| {kind} | {} | {run} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} |",
+                    "| {kind} | {} | {run} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} | {:.2} |",
                     if history { "20,000 rows" } else { "none" },
                     bytes.len() as f64 / 1e6,
                     ms(parsed),
@@ -204,7 +239,8 @@ async fn run() -> anyhow::Result<()> {
                     ms(written - matched),
                     ms(total - written),
                     total.as_secs_f64(),
-                    ms(merge)
+                    ms(merge),
+                    alone.as_secs_f64()
                 );
             }
         }
