@@ -311,6 +311,19 @@ async fn request_bodies_are_limited_and_a_large_statement_still_fits() {
 /// Name, category, category source, rule, tax year, predictions stored for the row.
 type FiledRow = (String, Option<String>, Option<String>, Option<String>, i32, i64);
 
+/// Saves the rule "description contains starbucks: Coffee"; returns its id.
+async fn starbucks_is_coffee(app: &TestApp, client: &reqwest::Client, pool: &PgPool) -> Value {
+    let coffee = crate::ledger::category_id(pool, "Coffee").await;
+    let rule = [
+        ("rule[name]", "Starbucks is coffee"),
+        ("rule[mode]", "all"),
+        ("rule[conditions][0][field]", "description"),
+        ("rule[conditions][0][value]", "starbucks"),
+        ("rule[actions][category]", coffee.as_str()),
+    ];
+    ok(app, client, "save_rule", &rule).await
+}
+
 /// Imported rows go through the user's rules like any new transaction (written once,
 /// with what the rules decided), the model sees the rest, and each gets the tax year
 /// of the owner's fiscal year. The DB refuses a row whose given tax year is wrong.
@@ -328,15 +341,7 @@ async fn imported_rows_go_through_rules_and_get_the_fiscal_tax_year() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let coffee = crate::ledger::category_id(&db.pool, "Coffee").await;
-    let rule = [
-        ("rule[name]", "Starbucks is coffee"),
-        ("rule[mode]", "all"),
-        ("rule[conditions][0][field]", "description"),
-        ("rule[conditions][0][value]", "starbucks"),
-        ("rule[actions][category]", coffee.as_str()),
-    ];
-    let rule_id = ok(&app, &b.client, "save_rule", &rule).await;
+    let rule_id = starbucks_is_coffee(&app, &b.client, &db.pool).await;
     let file = "Date,Description,Amount\r\n\
 03/01/2024,STARBUCKS #1234 SEATTLE,-4.50\r\n\
 03/31/2024,Starbucks Reserve,-6.10\r\n\
@@ -406,15 +411,7 @@ async fn a_file_written_in_several_statements_is_one_batch_with_rules_and_the_mo
     let db = test_db().await;
     let app = spawn_app(db.pool.clone()).await;
     let b = books(&app, "parts-import@example.com").await;
-    let coffee = crate::ledger::category_id(&db.pool, "Coffee").await;
-    let rule = [
-        ("rule[name]", "Starbucks is coffee"),
-        ("rule[mode]", "all"),
-        ("rule[conditions][0][field]", "description"),
-        ("rule[conditions][0][value]", "starbucks"),
-        ("rule[actions][category]", coffee.as_str()),
-    ];
-    ok(&app, &b.client, "save_rule", &rule).await;
+    starbucks_is_coffee(&app, &b.client, &db.pool).await;
     // History for the model to learn from (the rule files it).
     let form = [("account", b.checking.as_str()), ("file_name", "march.csv"), ("content", &b64(MARCH))];
     ok(&app, &b.client, "import_statement", &form).await;
