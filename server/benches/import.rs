@@ -10,9 +10,9 @@
 //! entries the import left pending runs after the answer, in the background, and is
 //! printed on its own. "Postgres alone" writes the same rows again under new ids, as
 //! one INSERT … SELECT from the table (no client, no parsing, no predictions), through
-//! the same indexes and triggers, and rolls it back: what the database's own write of
-//! the rows costs on the machine at that moment, so a slow phase of a shared machine
-//! shows as such next to the import it slowed.
+//! the same indexes and triggers, and rolls it back (then vacuums, untimed): what the
+//! database's own write of the rows costs on the machine at that moment, so a slow
+//! phase of a shared machine shows as such next to the import it slowed.
 //!
 //! Run: `cargo bench -p manna-server --bench import` (release build). Same database as
 //! the other benchmarks (`target/tmp/bench-pg`, or `DATABASE_URL`); `BENCH_ROWS` for
@@ -169,6 +169,9 @@ async fn postgres_alone(pool: &sqlx::PgPool, batch: uuid::Uuid, rows: usize) -> 
     let took = started.elapsed();
     anyhow::ensure!(written == rows as u64, "Postgres alone wrote {written} of {rows} rows");
     tx.rollback().await?;
+    // Clear the rolled-back rows out of the heap and the indexes, so the next run's
+    // import does not write among them.
+    sqlx::query("VACUUM transactions").execute(pool).await?;
     Ok(took)
 }
 
