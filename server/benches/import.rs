@@ -220,7 +220,7 @@ async fn run() -> anyhow::Result<()> {
                 let (decisions, _) =
                     match_rows(&mut tx, user, account, &statement).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 let matched = started.elapsed();
-                let (_, imported, _) =
+                let imported =
                     write(&mut tx, user, &target, &name, &bytes, statement, &options, &decisions, &[])
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -91,13 +91,13 @@ pub async fn run(pool: PgPool, args: ImportArgs) -> Result<()> {
         return Ok(());
     }
     bar.set_message("writing");
-    let (batch, imported, _) = write(&mut tx, owner, &target, &file_name, &bytes, statement, &options, &decisions, &[])
+    let imported = write(&mut tx, owner, &target, &file_name, &bytes, statement, &options, &decisions, &[])
         .await
         .map_err(|e| anyhow!("{e}"))?;
     audit::record(
         &mut tx,
         &audit::Actor { user_id: Some(owner), user_agent: Some("manna import (CLI)".into()), ..Default::default() },
-        audit::Entry::new("import.created", "import_batch", Some(batch))
+        audit::Entry::new("import.created", "import_batch", Some(imported.batch))
             .impact(audit::Impact::Medium)
             .new_values(serde_json::json!({ "account": args.account, "file": file_name, "added": imported.added,
                                 "duplicates": imported.duplicates, "failed": imported.failed })),
@@ -111,8 +111,8 @@ pub async fn run(pool: PgPool, args: ImportArgs) -> Result<()> {
     bar.inc(2);
     bar.finish_and_clear();
     println!(
-        "imported {} rows from {file_name} into {} (batch {batch}); {} already there, {} unreadable",
-        imported.added, target.name, imported.duplicates, imported.failed
+        "imported {} rows from {file_name} into {} (batch {}); {} already there, {} unreadable",
+        imported.added, target.name, imported.batch, imported.duplicates, imported.failed
     );
     Ok(())
 }

@@ -181,8 +181,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// database writes one part, another core prepares the next (rules, the model's
 /// predictions, encoding the statement): a 100,000-row file spent about 0.7 s of its
 /// ~4 s (1.4 s more with a model to ask) preparing before its single statement could
-/// start. Each statement costs ~30 ms of round trip and transfer on top, so the parts
-/// are large, except the first, which nothing can overlap.
+/// start. Each statement adds a round trip and per-statement checks, so the parts are
+/// large, except the first, which nothing can overlap.
 const ROWS_PER_STATEMENT: usize = 25_000;
 const ROWS_IN_FIRST_STATEMENT: usize = 2_500;
 
@@ -208,7 +208,7 @@ pub async fn write(
     options: &ParseOptions,
     decisions: &[Decision],
     flip: &[usize],
-) -> Result<(Uuid, Imported, Vec<Uuid>), AppError> {
+) -> Result<Imported, AppError> {
     let by_name: HashMap<String, Uuid> =
         categories::visible(conn, user_id, false).await?.into_iter().map(|c| (c.name.to_lowercase(), c.id)).collect();
     let mut duplicates = 0;
@@ -290,8 +290,7 @@ pub async fn write(
     if let Some(m) = &mapping {
         imports::save_mapping(conn, user_id, target.id, m).await?;
     }
-    let imported = Imported { batch, added, duplicates, failed };
-    Ok((batch, imported, parts.ids.clone()))
+    Ok(Imported { batch, added, duplicates, failed })
 }
 
 /// What every part of an import needs to prepare its rows, shared with the threads
@@ -454,17 +453,17 @@ pub async fn import(
     let (statement, options, _) = read(file_name, &bytes, options, target.import_mapping.as_ref())?;
     let (decisions, _) = match_rows(&mut tx, user.user_id, account_id, &statement).await?;
     let format = statement.format.as_str();
-    let (batch, imported, _) =
+    let imported =
         write(&mut tx, user.user_id, &target, file_name, &bytes, statement, &options, &decisions, flip).await?;
     audit::record(
         &mut tx,
         &actor(Some(user)).await,
-        audit::Entry::new("import.created", "import_batch", Some(batch)).impact(audit::Impact::Medium).new_values(
-            json!({
+        audit::Entry::new("import.created", "import_batch", Some(imported.batch))
+            .impact(audit::Impact::Medium)
+            .new_values(json!({
                 "account": account_id, "file": file_name, "format": format,
                 "added": imported.added, "duplicates": imported.duplicates, "failed": imported.failed,
-            }),
-        ),
+            })),
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
