@@ -2,17 +2,13 @@
 # Builds the release binary with the front end embedded: target/release/manna.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# npm's wasm-opt 132 must come first: Debian's older one breaks hydration.
-export PATH="$PWD/node_modules/.bin:$PATH"
 # The front first (wasm, js, css, public/), then the server, which embeds target/site:
-# cargo-leptos would build both in parallel, and the server could embed an older site.
-# server/build.rs makes cargo notice a changed site by its files' mtimes, and
-# cargo-leptos rewrites every file on each build, so the front goes to a staging folder
+# server/build.rs makes cargo notice a changed site by its files' mtimes, and the front
+# build rewrites every file each time, so the front goes to a staging folder
 # and only files whose bytes changed are copied over: an unchanged front no longer
 # costs a 10-minute server rebuild.
 stage=target/site-stage
-rm -rf "$stage"
-LEPTOS_SITE_ROOT="$stage" cargo leptos build --release --frontend-only
+./scripts/build-front.sh "$stage"
 mkdir -p target/site
 (cd "$stage" && find . -type f) | while IFS= read -r f; do
   if ! cmp -s "$stage/$f" "target/site/$f"; then

@@ -14,12 +14,9 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# cargo-leptos 0.3.10 (0.3.11 needs a newer rustc) and the wasm-bindgen CLI that
-# matches the pinned wasm-bindgen crate.
-if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos 0.3.10" ]; then
-  say "installing cargo-leptos 0.3.10 (takes ~10 minutes once)"
-  cargo install cargo-leptos --locked --version 0.3.10
-fi
+# The wasm-bindgen CLI that matches the pinned wasm-bindgen crate (the front build,
+# scripts/build-front.sh, calls it). cargo-leptos is not needed to build or test; it is
+# only a convenience for `cargo leptos watch` (README, Developing).
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen 0.2.129" ]; then
   say "installing wasm-bindgen-cli 0.2.129"
   cargo install wasm-bindgen-cli --locked --version 0.2.129
@@ -37,9 +34,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
 
-# npm: wasm-opt 132 (binaryen) for cargo-leptos, playwright-core for the journeys.
+# npm: wasm-opt 132 (binaryen), esbuild and lightningcss for the front build,
+# playwright-core for the journeys.
 # Never `npx playwright install`: the browser is Debian's.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ ! -x node_modules/.bin/lightningcss ] || [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi

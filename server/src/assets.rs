@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 #[allow_missing = true]
 struct Site;
 
-/// The name cargo-leptos gives the front's files (`pkg/manna.js`, …).
+/// The name scripts/build-front.sh (like cargo-leptos) gives the front's files (`pkg/manna.js`, …).
 pub const OUTPUT_NAME: &str = "manna";
 pub const PKG_DIR: &str = "pkg";
 

@@ -49,7 +49,7 @@ impl AppState {
         let assets = Arc::new(Assets::load());
         if !assets.has_front() {
             tracing::warn!(
-                "no front-end assets in this build: pages render but do not hydrate (build with cargo leptos)"
+                "no front-end assets in this build: pages render but do not hydrate (build with scripts/build.sh)"
             );
         }
         let leptos_options = LeptosOptions::builder()
