@@ -1,19 +1,24 @@
-// Runs the browser journeys against the release binary, the way it is deployed: the
-// binary is copied alone into an empty folder (so it must carry its own site assets
-// and migrations), starts its own embedded Postgres there, seeds demo data, and serves
-// on a free port. Stops it with SIGTERM afterwards and checks it shut down cleanly.
+// Runs the browser journeys against the binary the way it is deployed: it is copied
+// alone into an empty folder (so it must carry its own site assets and migrations),
+// starts its own embedded Postgres there, seeds demo data, and serves on a free port.
+// Stops it with SIGTERM afterwards and checks it shut down cleanly. The binary is
+// $MANNA_E2E_BIN (scripts/test.sh: the debug build with `embed-site`), by default
+// target/release/manna.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, copyFileSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, mkdirSync, copyFileSync, linkSync, chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const work = mkdtempSync(join(tmpdir(), 'manna-e2e-'));
+// Under target/ (same filesystem as the build) so the binary can be hard-linked: a debug
+// build is ~800 MB, too much to copy into a small /tmp.
+mkdirSync(join(root, 'target/tmp'), { recursive: true });
+const work = mkdtempSync(join(root, 'target/tmp', 'e2e-'));
 chmodSync(work, 0o755);
 const bin = join(work, 'manna');
-copyFileSync(join(root, 'target/release/manna'), bin);
+const built = process.env.MANNA_E2E_BIN || join(root, 'target/release/manna');
+try { linkSync(built, bin); } catch { copyFileSync(built, bin); }
 chmodSync(bin, 0o755);
 
 function freePort() {

@@ -1,5 +1,5 @@
-//! The site's static files (wasm, js, css, public/), embedded in release builds so the
-//! binary alone serves the whole site.
+//! The site's static files (wasm, js, css, public/), embedded in release builds (and
+//! debug builds with the `embed-site` feature) so the binary alone serves the whole site.
 //!
 //! `/pkg/manna-<hash>.{js,wasm,css}` is served with a one-year immutable cache: the hash
 //! is of the content, so a new build changes the URL. Everything else revalidates with
